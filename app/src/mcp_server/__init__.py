@@ -1,0 +1,1 @@
+"""Kringen MCP server: MCP over WebSocket and Streamable HTTP, backed by MongoDB."""

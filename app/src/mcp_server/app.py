@@ -1,0 +1,92 @@
+"""Wires settings, database, catalog and transports into one Tornado application."""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib import metadata
+from typing import Any
+
+from tornado.httputil import HTTPServerRequest
+from tornado.routing import Matcher, PathMatches, Rule
+from tornado.web import Application
+
+from . import health, logs
+from .catalog import Catalog
+from .config import Settings
+from .database import Database
+from .guards import RequestGuards
+from .metrics import Metrics
+from .security import TokenAuth
+from .session import Core, ServerInfo
+from .tools import fixtures, notes, websearch
+from .transport_http import HttpSessions, StreamableHttp
+from .transport_ws import McpWebSocket
+
+MCP_PATH = "/mcp"
+
+
+class WebSocketUpgrade(Matcher):
+    """Matches a path only for requests asking to upgrade to WebSocket, so both
+    transports share /mcp."""
+
+    def __init__(self, path: str):
+        self._path = PathMatches(path)
+
+    def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return None
+        return self._path.match(request)
+
+
+def version() -> str:
+    try:
+        return metadata.version("kringen-mcp-server")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+INSTRUCTIONS = ("Notes server: save_note, get_note, list_notes, search_notes and delete_note keep documents; "
+                "web_search looks things up on the web when configured. Notes are also resources at notes://{id}.")
+
+
+@dataclasses.dataclass
+class Server:
+    settings: Settings
+    core: Core
+    db: Database
+    guards: RequestGuards
+    sessions: HttpSessions
+    app: Application
+
+
+def build(settings: Settings) -> Server:
+    metrics = Metrics()
+    db = Database(settings.mongodb_uri, settings.mongodb_database, settings.mongodb_timeout_ms)
+    catalog = Catalog(settings.page_size)
+    store = notes.NotesStore(db, settings.page_size)
+    notes.register(catalog, store)
+    websearch.register(catalog, websearch.WebSearch(
+        db, settings.web_search_url, settings.web_search_timeout_seconds, settings.web_search_cache_seconds))
+    if settings.conformance_fixtures:
+        fixtures.register(catalog)
+    core = Core(catalog, ServerInfo("kringen-mcp-server", version(), "Kringen MCP server", INSTRUCTIONS), metrics)
+    auth = TokenAuth(settings.load_tokens(), disabled=settings.auth_disabled)
+    guards = RequestGuards(settings, auth, metrics)
+    sessions = HttpSessions(core, guards)
+    mcp = {"core": core, "guards": guards}
+    app = Application(
+        [
+            Rule(WebSocketUpgrade(MCP_PATH), McpWebSocket, mcp),
+            Rule(PathMatches(MCP_PATH), StreamableHttp, {**mcp, "sessions": sessions}),
+            Rule(PathMatches("/health"), health.Health),
+            Rule(PathMatches("/ready"), health.Ready, {"core": core, "db": db}),
+            Rule(PathMatches("/metrics"), health.Metrics, {"core": core}),
+        ],
+        websocket_max_message_size=settings.max_message_bytes,
+        websocket_ping_interval=settings.ws_ping_seconds or None,
+        websocket_ping_timeout=(settings.ws_ping_seconds * 2) or None,
+        log_function=logs.log_request,
+        compress_response=False,
+        xheaders=False,
+    )
+    return Server(settings, core, db, guards, sessions, app)

@@ -1,0 +1,225 @@
+"""Settings from environment variables, validated once at start.
+
+Every setting has a name, a parser and a default; `Settings.from_env` reads them
+all and reports every bad value at once, naming the variable and what it wants.
+The table in app/README.md is generated from `SETTINGS` (see `settings_table`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """One or more settings are invalid; the message names each of them."""
+
+
+def _int(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected an integer from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _float(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"expected a number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low} to {high}")
+        return value
+
+    return parse
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _url(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return value
+
+
+def _mongodb_uri(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("mongodb://", "mongodb+srv://")):
+        raise ValueError("expected a mongodb:// or mongodb+srv:// URI")
+    return value
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    env: str
+    field: str
+    parse: Callable[[str], Any]
+    default: str
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("MCP_HOST", "host", _text, "0.0.0.0", "Address to listen on."),
+    Setting("MCP_PORT", "port", _int(1, 65535), "8080", "Port for /mcp, /health, /ready and /metrics."),
+    Setting("MONGODB_URI", "mongodb_uri", _mongodb_uri, "mongodb://127.0.0.1:27017",
+            "MongoDB connection URI (may carry credentials; never logged).", secret=True),
+    Setting("MONGODB_DATABASE", "mongodb_database", _text, "mcp", "Database that holds the notes and the search cache."),
+    Setting("MONGODB_TIMEOUT_MS", "mongodb_timeout_ms", _int(100, 120000), "3000",
+            "Server selection and operation timeout, in milliseconds."),
+    Setting("MCP_AUTH_TOKENS", "auth_tokens", _list, "",
+            "Comma-separated bearer tokens accepted on /mcp.", secret=True),
+    Setting("MCP_AUTH_TOKENS_FILE", "auth_tokens_file", _text, "",
+            "File with one bearer token per line (e.g. a mounted Kubernetes Secret)."),
+    Setting("MCP_AUTH_DISABLED", "auth_disabled", _bool, "false",
+            "Set to true to serve /mcp without authentication. Only this explicit setting turns auth off."),
+    Setting("MCP_ALLOWED_HOSTS", "allowed_hosts", _list, "localhost,127.0.0.1,[::1]",
+            "Host header values accepted (DNS-rebinding protection); `*.suffix` wildcards and `*` allowed; ports ignored."),
+    Setting("MCP_ALLOWED_ORIGINS", "allowed_origins", _list, "",
+            "Origin header values accepted; requests without Origin are always accepted; `*` accepts any."),
+    Setting("MCP_MAX_MESSAGE_BYTES", "max_message_bytes", _int(1024, 64 * 1024 * 1024), "1048576",
+            "Largest JSON-RPC message accepted (WebSocket frame or HTTP body)."),
+    Setting("MCP_MAX_JSON_DEPTH", "max_json_depth", _int(4, 512), "64", "Deepest JSON nesting accepted."),
+    Setting("MCP_RATE_LIMIT", "rate_limit", _float(0, 1e9), "100",
+            "Messages per second allowed per connection or session (token bucket); 0 turns the limit off."),
+    Setting("MCP_RATE_BURST", "rate_burst", _int(1, 10**9), "200", "Burst size of the per-connection rate limit."),
+    Setting("MCP_PAGE_SIZE", "page_size", _int(1, 1000), "50", "Items per page in tools/list, resources/list and prompts/list."),
+    Setting("MCP_SESSION_IDLE_SECONDS", "session_idle_seconds", _int(10, 7 * 86400), "3600",
+            "Streamable HTTP sessions idle longer than this are ended."),
+    Setting("MCP_WS_PING_SECONDS", "ws_ping_seconds", _int(0, 3600), "30",
+            "WebSocket ping interval (keeps idle sessions alive through proxies); 0 disables."),
+    Setting("MCP_DRAIN_SECONDS", "drain_seconds", _float(0, 300), "5",
+            "After SIGTERM: how long sessions keep being served before WebSockets are closed with 1001."),
+    Setting("MCP_SHUTDOWN_TIMEOUT_SECONDS", "shutdown_timeout_seconds", _float(0, 300), "8",
+            "After the drain window: the longest wait for in-flight calls before exit."),
+    Setting("MCP_WEB_SEARCH_URL", "web_search_url", _url, "",
+            "SearxNG-compatible JSON search endpoint (e.g. http://searxng:8080/search); empty disables web search."),
+    Setting("MCP_WEB_SEARCH_TIMEOUT_SECONDS", "web_search_timeout_seconds", _float(0.1, 120), "10",
+            "Timeout of one web search request."),
+    Setting("MCP_WEB_SEARCH_CACHE_SECONDS", "web_search_cache_seconds", _int(0, 30 * 86400), "3600",
+            "How long a web search result is served from the MongoDB cache; 0 disables the cache."),
+    Setting("MCP_LOG_LEVEL", "log_level", _choice("debug", "info", "warning", "error"), "info", "Server log level."),
+    Setting("MCP_LOG_FORMAT", "log_format", _choice("json", "text"), "json", "Log line format."),
+    Setting("MCP_CONFORMANCE_FIXTURES", "conformance_fixtures", _bool, "false",
+            "Test setting: serve the MCP conformance suite's fixture tools, resources and prompts. Never on in deployments."),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    mongodb_uri: str
+    mongodb_database: str
+    mongodb_timeout_ms: int
+    auth_tokens: tuple[str, ...]
+    auth_tokens_file: str
+    auth_disabled: bool
+    allowed_hosts: tuple[str, ...]
+    allowed_origins: tuple[str, ...]
+    max_message_bytes: int
+    max_json_depth: int
+    rate_limit: float
+    rate_burst: int
+    page_size: int
+    session_idle_seconds: int
+    ws_ping_seconds: int
+    drain_seconds: float
+    shutdown_timeout_seconds: float
+    web_search_url: str
+    web_search_timeout_seconds: float
+    web_search_cache_seconds: int
+    log_level: str
+    log_format: str
+    conformance_fixtures: bool
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for setting in SETTINGS:
+            raw = environ.get(setting.env, setting.default)
+            try:
+                values[setting.field] = setting.parse(raw)
+            except ValueError as exc:
+                shown = "(hidden)" if setting.secret else repr(raw)
+                problems.append(f"{setting.env}: {exc}, got {shown}")
+        values.update(overrides)
+        if not problems:
+            problems.extend(_cross_checks(values))
+        if problems:
+            raise ConfigError("invalid settings:\n  " + "\n  ".join(problems))
+        return cls(**values)
+
+    def load_tokens(self) -> tuple[str, ...]:
+        """All accepted bearer tokens: the variable's and the file's."""
+        tokens = list(self.auth_tokens)
+        if self.auth_tokens_file:
+            try:
+                with open(self.auth_tokens_file, encoding="utf-8") as handle:
+                    tokens.extend(line.strip() for line in handle if line.strip() and not line.startswith("#"))
+            except OSError as exc:
+                raise ConfigError(f"MCP_AUTH_TOKENS_FILE: cannot read {self.auth_tokens_file}: {exc.strerror}") from None
+        return tuple(tokens)
+
+
+def _cross_checks(values: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if not values["auth_disabled"] and not values["auth_tokens"] and not values["auth_tokens_file"]:
+        problems.append(
+            "MCP_AUTH_TOKENS / MCP_AUTH_TOKENS_FILE: no bearer token configured; "
+            "set one, or set MCP_AUTH_DISABLED=true to serve without authentication"
+        )
+    short = [t for t in values["auth_tokens"] if len(t) < 16]
+    if short:
+        problems.append(f"MCP_AUTH_TOKENS: {len(short)} token(s) shorter than 16 characters")
+    return problems
+
+
+def settings_table() -> str:
+    """The Markdown table of settings for the README."""
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default else "(empty)"
+        rows.append(f"| `{s.env}` | {default} | {s.help} |")
+    return "\n".join(rows)

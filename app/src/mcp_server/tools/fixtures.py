@@ -1,0 +1,236 @@
+"""The MCP conformance suite's fixture tools, resources and prompts.
+
+Served only when MCP_CONFORMANCE_FIXTURES=true (a test setting, never deployed).
+Names and shapes follow the suite's server scenarios.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import orjson
+
+from ..catalog import Catalog, Prompt, StaticResource, StaticResources, Tool, ToolResult, text
+
+# A 1x1 PNG and a header-only WAV: the suite checks type, MIME type and valid base64, not pixels.
+PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+WAV_BASE64 = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA="
+NO_ARGS = {"type": "object", "properties": {}}
+STEP_SECONDS = 0.05
+
+
+def _image() -> dict[str, Any]:
+    return {"type": "image", "data": PNG_BASE64, "mimeType": "image/png"}
+
+
+async def simple_text(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    return [text("This is a simple text response for testing.")]
+
+
+async def image_content(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    return [_image()]
+
+
+async def audio_content(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    return [{"type": "audio", "data": WAV_BASE64, "mimeType": "audio/wav"}]
+
+
+async def embedded_resource(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    return [{"type": "resource", "resource": {"uri": "test://embedded-resource", "mimeType": "text/plain",
+                                              "text": "This is an embedded resource content."}}]
+
+
+async def multiple_content_types(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    return [
+        text("Multiple content types test:"),
+        _image(),
+        {"type": "resource", "resource": {"uri": "test://mixed-content-resource", "mimeType": "application/json",
+                                          "text": '{"test":"data","value":123}'}},
+    ]
+
+
+async def with_logging(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    ctx.log("info", "Tool execution started")
+    await asyncio.sleep(STEP_SECONDS)
+    ctx.log("info", "Tool processing data")
+    await asyncio.sleep(STEP_SECONDS)
+    ctx.log("info", "Tool execution completed")
+    return [text("Tool with logging executed successfully")]
+
+
+async def error_handling(args: dict[str, Any], ctx: Any) -> ToolResult:
+    return ToolResult([text("This tool intentionally returns an error for testing")], is_error=True)
+
+
+async def with_progress(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    for step, value in enumerate((0, 50, 100)):
+        if step:
+            await asyncio.sleep(STEP_SECONDS)
+        ctx.progress(value, 100)
+    return [text(f"Progress tool completed (token {ctx.progress_token!r})")]
+
+
+async def sampling(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    answer = await ctx.request("sampling/createMessage", {
+        "messages": [{"role": "user", "content": {"type": "text", "text": args["prompt"]}}], "maxTokens": 100})
+    content = answer.get("content") or {}
+    return [text(f"LLM response: {content.get('text', '')}")]
+
+
+async def elicitation(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    answer = await ctx.request("elicitation/create", {
+        "message": args["message"],
+        "requestedSchema": {"type": "object", "properties": {
+            "username": {"type": "string", "description": "User's response"},
+            "email": {"type": "string", "description": "User's email address"}},
+            "required": ["username", "email"]}})
+    return [text(f"User response: action={answer.get('action')}, content={orjson.dumps(answer.get('content')).decode()}")]
+
+
+async def elicitation_defaults(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    answer = await ctx.request("elicitation/create", {
+        "message": "Please review and update the form fields with defaults",
+        "requestedSchema": {"type": "object", "properties": {
+            "name": {"type": "string", "description": "User name", "default": "John Doe"},
+            "age": {"type": "integer", "description": "User age", "default": 30},
+            "score": {"type": "number", "description": "User score", "default": 95.5},
+            "status": {"type": "string", "description": "User status", "enum": ["active", "inactive", "pending"],
+                       "default": "active"},
+            "verified": {"type": "boolean", "description": "Verification status", "default": True}}}})
+    return [text(_elicitation_summary(answer))]
+
+
+async def elicitation_enums(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    answer = await ctx.request("elicitation/create", {
+        "message": "Please select options from the enum fields",
+        "requestedSchema": {"type": "object", "properties": {
+            "untitledSingle": {"type": "string", "description": "Select one option",
+                               "enum": ["option1", "option2", "option3"]},
+            "titledSingle": {"type": "string", "description": "Select one option with titles", "oneOf": [
+                {"const": "value1", "title": "First Option"}, {"const": "value2", "title": "Second Option"},
+                {"const": "value3", "title": "Third Option"}]},
+            "legacyEnum": {"type": "string", "description": "Select one option (legacy)",
+                           "enum": ["opt1", "opt2", "opt3"], "enumNames": ["Option One", "Option Two", "Option Three"]},
+            "untitledMulti": {"type": "array", "description": "Select multiple options",
+                              "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+            "titledMulti": {"type": "array", "description": "Select multiple options with titles", "items": {"anyOf": [
+                {"const": "value1", "title": "First Choice"}, {"const": "value2", "title": "Second Choice"},
+                {"const": "value3", "title": "Third Choice"}]}}}}})
+    return [text(_elicitation_summary(answer))]
+
+
+def _elicitation_summary(answer: dict[str, Any]) -> str:
+    return f"Elicitation completed: action={answer.get('action')}, content={orjson.dumps(answer.get('content')).decode()}"
+
+
+async def reconnection(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    await asyncio.sleep(0.2)
+    return [text("Reconnection test completed")]
+
+
+async def schema_2020_12(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    return [text(f"Received: {orjson.dumps(args).decode()}")]
+
+
+SCHEMA_2020_12 = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+    "$defs": {"address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "additionalProperties": False,
+}
+
+_TOOLS = (
+    ("test_simple_text", "Returns a simple text response", NO_ARGS, simple_text),
+    ("test_image_content", "Returns an image", NO_ARGS, image_content),
+    ("test_audio_content", "Returns audio", NO_ARGS, audio_content),
+    ("test_embedded_resource", "Returns an embedded resource", NO_ARGS, embedded_resource),
+    ("test_multiple_content_types", "Returns text, image and resource content", NO_ARGS, multiple_content_types),
+    ("test_tool_with_logging", "Sends log messages while it runs", NO_ARGS, with_logging),
+    ("test_error_handling", "Always returns an error result", NO_ARGS, error_handling),
+    ("test_tool_with_progress", "Reports progress while it runs", NO_ARGS, with_progress),
+    ("test_sampling", "Asks the client's model through sampling",
+     {"type": "object", "properties": {"prompt": {"type": "string"}}, "required": ["prompt"]}, sampling),
+    ("test_elicitation", "Asks the user for information through elicitation",
+     {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}, elicitation),
+    ("test_elicitation_sep1034_defaults", "Elicitation with default values (SEP-1034)", NO_ARGS, elicitation_defaults),
+    ("test_elicitation_sep1330_enums", "Elicitation with enum schemas (SEP-1330)", NO_ARGS, elicitation_enums),
+    ("test_reconnection", "Answers after the SSE stream was closed (SEP-1699)", NO_ARGS, reconnection),
+    ("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features", SCHEMA_2020_12, schema_2020_12),
+)
+
+_TEMPLATE_RE = re.compile(r"^test://template/([^/]+)/data$")
+
+
+def _template_read(uri: str) -> list[dict[str, Any]] | None:
+    match = _TEMPLATE_RE.match(uri)
+    if match is None:
+        return None
+    item = match.group(1)
+    body = {"id": item, "templateTest": True, "data": f"Data for ID: {item}"}
+    return [{"uri": uri, "mimeType": "application/json", "text": orjson.dumps(body).decode()}]
+
+
+def _resources() -> StaticResources:
+    return StaticResources(
+        resources=[
+            StaticResource("test://static-text", "static-text", "text/plain",
+                           lambda: [{"uri": "test://static-text", "mimeType": "text/plain",
+                                     "text": "This is the content of the static text resource."}],
+                           description="A static text resource for testing"),
+            StaticResource("test://static-binary", "static-binary", "image/png",
+                           lambda: [{"uri": "test://static-binary", "mimeType": "image/png", "blob": PNG_BASE64}],
+                           description="A static binary resource (image) for testing"),
+            StaticResource("test://watched-resource", "watched-resource", "text/plain",
+                           lambda: [{"uri": "test://watched-resource", "mimeType": "text/plain",
+                                     "text": "Watched resource content"}],
+                           description="A resource for subscription tests"),
+        ],
+        templates=[({"uriTemplate": "test://template/{id}/data", "name": "template-data",
+                     "description": "A resource template with parameter substitution",
+                     "mimeType": "application/json"}, _template_read)],
+    )
+
+
+async def _simple_prompt(args: dict[str, str], ctx: Any) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text("This is a simple prompt for testing.")}]}
+
+
+async def _args_prompt(args: dict[str, str], ctx: Any) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text(
+        f"Prompt with arguments: arg1='{args['arg1']}', arg2='{args['arg2']}'")}]}
+
+
+async def _embedded_prompt(args: dict[str, str], ctx: Any) -> dict[str, Any]:
+    return {"messages": [
+        {"role": "user", "content": {"type": "resource", "resource": {
+            "uri": args["resourceUri"], "mimeType": "text/plain", "text": "Embedded resource content for testing."}}},
+        {"role": "user", "content": text("Please process the embedded resource above.")}]}
+
+
+async def _image_prompt(args: dict[str, str], ctx: Any) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": _image()},
+                         {"role": "user", "content": text("Please analyze the image above.")}]}
+
+
+async def _complete_args(argument: str, value: str, known: dict[str, str]) -> list[str]:
+    choices = {"arg1": ["paris", "park", "party", "test", "testValue1"], "arg2": ["testValue2", "tokyo"]}
+    return [c for c in choices.get(argument, []) if c.startswith(value)]
+
+
+def register(catalog: Catalog) -> None:
+    for name, description, schema, handler in _TOOLS:
+        catalog.add_tool(Tool(name=name, description=description, input_schema=schema, handler=handler))
+    catalog.add_resources(_resources())
+    catalog.add_prompt(Prompt(name="test_simple_prompt", description="A simple prompt without arguments",
+                              render=_simple_prompt))
+    catalog.add_prompt(Prompt(name="test_prompt_with_arguments", description="A prompt with required arguments",
+                              arguments=[{"name": "arg1", "description": "First test argument", "required": True},
+                                         {"name": "arg2", "description": "Second test argument", "required": True}],
+                              render=_args_prompt, complete=_complete_args))
+    catalog.add_prompt(Prompt(name="test_prompt_with_embedded_resource", description="A prompt with an embedded resource",
+                              arguments=[{"name": "resourceUri", "description": "URI of the resource to embed",
+                                          "required": True}], render=_embedded_prompt))
+    catalog.add_prompt(Prompt(name="test_prompt_with_image", description="A prompt with image content",
+                              render=_image_prompt))

@@ -1,0 +1,124 @@
+"""Small raw clients for protocol tests (the official SDK clients are used in test_sdk_clients.py)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import httpx
+import websockets
+
+from .processes import TEST_TOKEN
+
+PROTOCOL = "2025-11-25"
+INIT_PARAMS = {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "raw-test", "version": "1"}}
+
+
+class RawWebSocket:
+    """A WebSocket MCP client that shows every frame the server sends."""
+
+    def __init__(self, url: str, token: str | None = TEST_TOKEN, **connect: Any):
+        self.url = url
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.connect_args = connect
+        self.ws: Any = None
+        self.ids = itertools.count(1)
+        self.notifications: list[dict[str, Any]] = []
+
+    async def __aenter__(self) -> RawWebSocket:
+        self.ws = await websockets.connect(self.url, subprotocols=["mcp"], additional_headers=self.headers,
+                                           **self.connect_args)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.ws.close()
+
+    async def send_raw(self, data: str | bytes) -> None:
+        await self.ws.send(data)
+
+    async def recv(self, timeout: float = 10) -> dict[str, Any]:
+        import asyncio
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def request(self, method: str, params: dict[str, Any] | None = None, request_id: Any = None) -> dict[str, Any]:
+        rid = next(self.ids) if request_id is None else request_id
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            message["params"] = params
+        await self.ws.send(json.dumps(message))
+        while True:
+            reply = await self.recv()
+            if reply.get("id") == rid and ("result" in reply or "error" in reply):
+                return reply
+            self.notifications.append(reply)
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        await self.ws.send(json.dumps(message))
+
+    async def initialize(self) -> dict[str, Any]:
+        reply = await self.request("initialize", INIT_PARAMS)
+        await self.notify("notifications/initialized")
+        return reply
+
+    async def call(self, tool: str, arguments: dict[str, Any], **params: Any) -> dict[str, Any]:
+        reply = await self.request("tools/call", {"name": tool, "arguments": arguments, **params})
+        assert "result" in reply, reply
+        return reply["result"]
+
+
+class RawHttp:
+    """A Streamable HTTP client with full control over headers."""
+
+    def __init__(self, url: str, token: str | None = TEST_TOKEN):
+        self.url = url
+        self.client = httpx.AsyncClient(timeout=20)
+        self.base_headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        if token:
+            self.base_headers["Authorization"] = f"Bearer {token}"
+        self.session_id: str | None = None
+        self.ids = itertools.count(1)
+
+    async def __aenter__(self) -> RawHttp:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.client.aclose()
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        headers = dict(self.base_headers)
+        if self.session_id:
+            headers["Mcp-Session-Id"] = self.session_id
+            headers["MCP-Protocol-Version"] = PROTOCOL
+        headers.update(extra)
+        return headers
+
+    async def post(self, body: Any, **headers: str) -> httpx.Response:
+        content = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        return await self.client.post(self.url, content=content, headers=self.headers(**headers))
+
+    async def initialize(self) -> httpx.Response:
+        response = await self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": INIT_PARAMS})
+        self.session_id = response.headers.get("Mcp-Session-Id")
+        await self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return response
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> tuple[httpx.Response, list[dict]]:
+        """POST a request; return the response and the JSON-RPC messages it carried (JSON or SSE)."""
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": next(self.ids), "method": method}
+        if params is not None:
+            message["params"] = params
+        response = await self.post(message)
+        return response, messages_of(response)
+
+
+def messages_of(response: httpx.Response) -> list[dict[str, Any]]:
+    kind = response.headers.get("Content-Type", "")
+    if kind.startswith("application/json"):
+        return [response.json()]
+    if kind.startswith("text/event-stream"):
+        return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:") and line[5:].strip()]
+    return []

@@ -1,0 +1,38 @@
+# Shared helpers for the hack/ scripts: logging, timed steps, the build cache.
+# Sourced, never run.
+
+KRINGEN_CACHE="${KRINGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kringen-mcp}"
+KRINGEN_LOGS="${KRINGEN_LOGS:-$KRINGEN_CACHE/logs}"
+mkdir -p "$KRINGEN_CACHE" "$KRINGEN_LOGS"
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# step NAME CMD...: run CMD with its output in $KRINGEN_LOGS/NAME.log, print the
+# time it took, and on failure name the step and the log to read.
+step() {
+  local name="$1"; shift
+  local logfile="$KRINGEN_LOGS/$name.log"
+  local start=$SECONDS
+  log "==> $name"
+  if "$@" >"$logfile" 2>&1; then
+    log "    $name done in $((SECONDS - start))s"
+  else
+    local rc=$?
+    log "    $name FAILED (exit $rc) after $((SECONDS - start))s; last lines of $logfile:"
+    tail -n 25 "$logfile" >&2
+    log "    full log: $logfile"
+    return "$rc"
+  fi
+}
+
+# Go builds: one module cache and build cache, kept between runs.
+go_env() {
+  export GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED="${CGO_ENABLED:-0}"
+  command -v go >/dev/null || die "go is not installed; install Go 1.24 or newer"
+}
+
+# module_dir MODULE@VERSION: download a module and print its directory.
+module_dir() {
+  go mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Dir"]) if "Dir" in d else sys.exit(d.get("Error","no Dir"))'
+}
