@@ -12,7 +12,7 @@ go_env
 work="$KRINGEN_CACHE/src/etcd-$ETCD_VERSION"
 
 prepare() {
-  local src m
+  local src m v
   src="$(module_dir "go.etcd.io/etcd/server/v3@$ETCD_VERSION")"
   rm -rf "$work" && mkdir -p "$work"
   {
@@ -24,7 +24,9 @@ prepare() {
     echo
     echo "replace ("
     for m in $(awk '/=> \.\.\// {print $1}' "$src/go.mod"); do
-      printf '\t%s => %s %s\n' "$m" "$m" "$ETCD_VERSION"
+      # client/v2 is versioned v2.305.N alongside etcd v3.5.N
+      if [[ "$m" == */v2 ]]; then v="v2.305.${ETCD_VERSION##*.}"; else v="$ETCD_VERSION"; fi
+      printf '\t%s => %s %s\n' "$m" "$m" "$v"
     done
     echo ")"
   } >"$work/go.mod"

@@ -1,0 +1,45 @@
+"""Runs under the official MCP Python SDK 2.x (its own virtualenv): a Streamable HTTP
+round trip against our server. Prints one JSON object of what it saw; test_sdk_clients.py asserts on it.
+
+usage: python roundtrip.py URL TOKEN MODE   (MODE: legacy or auto)
+"""
+
+import json
+import sys
+
+import anyio
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+
+async def main(url: str, token: str, mode: str) -> None:
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with http:
+        async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:
+            seen: dict = {"protocol_version": client.protocol_version,
+                          "server": client.server_info.name if client.server_info else None}
+            tools = await client.list_tools()
+            seen["tools"] = [t.name for t in tools.tools]
+            saved = await client.call_tool("save_note", {"id": "sdk2-note", "title": "From SDK 2",
+                                                         "content": "streamable http"})
+            seen["saved"] = saved.structured_content
+            got = await client.call_tool("get_note", {"id": "sdk2-note"})
+            seen["got"] = got.structured_content
+            resource = await client.read_resource("notes://sdk2-note")
+            seen["resource_text"] = resource.contents[0].text
+            prompt = await client.get_prompt("summarize_note", {"id": "sdk2-note"})
+            seen["prompt_roles"] = [m.role for m in prompt.messages]
+            progress: list = []
+
+            async def on_progress(p, total, message):
+                progress.append(p)
+
+            if "test_tool_with_progress" in seen["tools"]:
+                await client.call_tool("test_tool_with_progress", {}, progress_callback=on_progress)
+            seen["progress"] = progress
+    print(json.dumps(seen))
+
+
+if __name__ == "__main__":
+    anyio.run(main, *sys.argv[1:4])

@@ -1,0 +1,194 @@
+"""MCP Streamable HTTP (2025-11-25) against a running server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from support.clients import INIT_PARAMS, RawHttp
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_initialize_issues_a_random_session_id(server):
+    ids = set()
+    for _ in range(3):
+        async with RawHttp(server.http_url) as client:
+            response = await client.initialize()
+            assert response.status_code == 200
+            assert response.headers["Content-Type"].startswith("application/json")
+            assert response.json()["result"]["protocolVersion"] == "2025-11-25"
+            sid = client.session_id
+            assert sid and len(sid) >= 32 and all(0x21 <= ord(c) <= 0x7E for c in sid)
+            ids.add(sid)
+    assert len(ids) == 3
+
+
+async def test_notifications_and_responses_get_202(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        note = await client.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        assert note.status_code == 202 and note.content == b""
+        stray = await client.post({"jsonrpc": "2.0", "id": "s999", "result": {}})
+        assert stray.status_code == 202
+
+
+async def test_session_header_required_and_unknown_is_404(server):
+    async with RawHttp(server.http_url) as client:
+        missing = await client.post({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        assert missing.status_code == 400 and "Mcp-Session-Id" in missing.json()["error"]["message"]
+        client.session_id = "not-a-session"
+        unknown = await client.post({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        assert unknown.status_code == 404
+
+
+async def test_delete_ends_the_session(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        response, messages = await client.request("ping")
+        assert messages[0]["result"] == {}
+        deleted = await client.client.delete(server.http_url, headers=client.headers())
+        assert deleted.status_code == 204
+        after = await client.post({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+        assert after.status_code == 404
+
+
+async def test_protocol_version_header_checked(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        bad = await client.post({"jsonrpc": "2.0", "id": 1, "method": "ping"}, **{"MCP-Protocol-Version": "2030-01-01"})
+        assert bad.status_code == 400 and "2030-01-01" in bad.json()["error"]["message"]
+        older = await client.post({"jsonrpc": "2.0", "id": 1, "method": "ping"}, **{"MCP-Protocol-Version": "2025-03-26"})
+        assert older.status_code == 200
+
+
+async def test_content_negotiation_errors(server):
+    async with RawHttp(server.http_url) as client:
+        wrong_type = await client.post("{}", **{"Content-Type": "text/plain"})
+        assert wrong_type.status_code == 415
+        wrong_accept = await client.post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": INIT_PARAMS},
+                                         Accept="text/html")
+        assert wrong_accept.status_code == 406
+        bad_json = await client.post("{oops")
+        assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == -32700
+
+
+async def test_tool_call_that_reports_progress_streams_sse(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        response, messages = await client.request(
+            "tools/call", {"name": "test_tool_with_progress", "arguments": {}, "_meta": {"progressToken": 77}})
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        assert [m["method"] for m in messages[:-1]] == ["notifications/progress"] * 3
+        assert all(m["params"]["progressToken"] == 77 for m in messages[:-1])
+        assert "result" in messages[-1]
+        assert all(line.startswith(("id: ", "data: ", "")) for line in response.text.splitlines())
+
+
+async def test_plain_call_answers_json(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        response, messages = await client.request("tools/call", {"name": "test_simple_text"})
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert messages[0]["result"]["content"][0]["text"].startswith("This is a simple text")
+
+
+async def test_elicitation_round_trip_over_http(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        body = {"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+                "params": {"name": "test_elicitation", "arguments": {"message": "who are you?"}}}
+        async with client.client.stream("POST", server.http_url, content=json.dumps(body),
+                                        headers=client.headers()) as stream:
+            assert stream.headers["Content-Type"].startswith("text/event-stream")
+            lines = stream.aiter_lines()
+            request = None
+            async for line in lines:
+                if line.startswith("data: ") and line[6:].strip():
+                    request = json.loads(line[6:])
+                    break
+            assert request["method"] == "elicitation/create"
+            answer = await client.post({"jsonrpc": "2.0", "id": request["id"], "result": {
+                "action": "accept", "content": {"username": "ada", "email": "ada@example.org"}}})
+            assert answer.status_code == 202
+            final = None
+            async for line in lines:
+                if line.startswith("data: ") and line[6:].strip():
+                    final = json.loads(line[6:])
+                    break
+        assert final["id"] == 5
+        assert "ada@example.org" in final["result"]["content"][0]["text"]
+
+
+async def test_get_stream_carries_resource_updates(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        await client.request("resources/subscribe", {"uri": "notes://watched-note"})
+        headers = client.headers(Accept="text/event-stream")
+        async with client.client.stream("GET", server.http_url, headers=headers) as stream:
+            assert stream.status_code == 200
+            lines = stream.aiter_lines()
+            conflict = await client.client.get(server.http_url, headers=headers)
+            assert conflict.status_code == 409
+            await client.request("tools/call", {"name": "save_note", "arguments": {
+                "id": "watched-note", "title": "w", "content": "c"}})
+            update = None
+            async for line in lines:
+                if line.startswith("data: ") and line[6:].strip():
+                    update = json.loads(line[6:])
+                    break
+        assert update == {"jsonrpc": "2.0", "method": "notifications/resources/updated",
+                          "params": {"uri": "notes://watched-note"}}
+
+
+async def test_body_over_the_limit_is_413(make_server):
+    small = make_server(MCP_MAX_MESSAGE_BYTES="2048")
+    small.wait_ready()
+    async with RawHttp(small.http_url) as client:
+        await client.initialize()
+        big = await client.post({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "a" * 4096}})
+        assert big.status_code == 413 and "2048" in big.json()["error"]["message"]
+        ok = await client.post({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+        assert ok.status_code == 200
+
+
+async def test_auth_host_origin(server):
+    async with RawHttp(server.http_url, token=None) as client:
+        init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": INIT_PARAMS}
+        unauthorized = await client.post(init)
+        assert unauthorized.status_code == 401
+        assert unauthorized.headers["WWW-Authenticate"].startswith("Bearer")
+    async with RawHttp(server.http_url) as client:
+        assert (await client.post(init, Host="evil.example.com")).status_code == 421
+        assert (await client.post(init, Origin="http://evil.example.com")).status_code == 403
+        assert (await client.post(init, Origin=f"http://localhost:{server.port}")).status_code == 200
+
+
+async def test_rate_limit_answers_429(make_server):
+    limited = make_server(MCP_RATE_LIMIT="1", MCP_RATE_BURST="3")
+    limited.wait_ready()
+    async with RawHttp(limited.http_url) as client:
+        await client.initialize()
+        statuses = [(await client.post({"jsonrpc": "2.0", "id": i, "method": "ping"})).status_code for i in range(6)]
+        assert 429 in statuses and statuses[0] == 200
+
+
+async def test_concurrent_posts_on_one_session(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        results = await asyncio.gather(*(client.request("tools/list") for _ in range(5)))
+        assert all(r.status_code == 200 and "tools" in m[0]["result"] for r, m in results)
+
+
+async def test_health_ready_metrics(server):
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(f"{server.base}/health")).json() == {"status": "ok"}
+        ready = (await http.get(f"{server.base}/ready")).json()
+        assert ready["status"] == "ready" and ready["database"] == "ok"
+        text = (await http.get(f"{server.base}/metrics")).text
+    for name in ("mcp_open_connections", "mcp_messages_total", "mcp_tool_calls_total",
+                 "mcp_tool_call_duration_seconds_bucket", "mcp_errors_total"):
+        assert name in text
