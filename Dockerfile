@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The MCP server image. BASE_IMAGE lets a locally built base stand in where no
 # registry is reachable (the local cluster tooling imports a debootstrapped one).
 ARG BASE_IMAGE=python:3.11-slim-bookworm

@@ -1,0 +1,156 @@
+"""Print bench/run.sh's results side by side, with ratios and targets.
+
+    python bench/report.py RESULTS_DIR [--env TEXT] [--sdk TEXT] [--cpus TEXT]
+
+Exit status 1 when any run had errors (failed calls, sessions not opened, dropped
+sessions), else 0, whether the targets are met or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+TARGET_ECHO_RATIO = 0.60   # ours / echo, at least
+TARGET_SDK_RATIO = 20.0    # ours / SDK, at least
+TARGET_KIB_SESSION = 20.0  # KiB per idle session, less than
+
+NAMES = {
+    "ours": "ours: mcp_server, WebSocket",
+    "echo": "bare Tornado WebSocket echo",
+    "sdk": "SDK 2.x MCPServer, Streamable HTTP (default)",
+    "sdk_fast": "SDK 2.x + uvloop/httptools (info)",
+    "ours_http": "ours: mcp_server, Streamable HTTP (info)",
+}
+ORDER = ["ours", "echo", "sdk", "sdk_fast", "ours_http"]
+
+
+def load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def mark(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results", type=Path)
+    ap.add_argument("--env", default="")
+    ap.add_argument("--sdk", default="")
+    ap.add_argument("--cpus", default="")
+    args = ap.parse_args()
+    res: Path = args.results
+
+    runs: dict[tuple[str, int], dict] = {}
+    for path in sorted(res.glob("load-*.json")):
+        data = json.loads(path.read_text())
+        runs[(data["label"], data["conns"])] = data
+    conns = sorted({c for _, c in runs})
+    kinds = [k for k in ORDER if any((k, c) in runs for c in conns)]
+
+    problems: list[str] = []
+    out: list[str] = []
+    p = out.append
+    p("")
+    p("=" * 100)
+    p("MCP server benchmark: tools/call test_simple_text round trips (closed loop, one request in flight per connection)")
+    if args.cpus:
+        p(f"pinning: {args.cpus}")
+    if args.env:
+        p(f"ours/echo: {args.env}")
+    if args.sdk:
+        p(f"SDK: {args.sdk}; stateful sessions, json_response=False (SSE answers)")
+    any_run = next(iter(runs.values()), None)
+    if any_run:
+        p(f"each run: {any_run['warmup_s']:g} s warm-up, then {any_run['duration_s']:g} s measured")
+    p("=" * 100)
+    p("")
+    p(f"{'server':<48} {'conns':>5} {'calls/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'calls':>9} {'errors':>7}")
+    for kind in kinds:
+        for c in conns:
+            r = runs.get((kind, c))
+            if r is None:
+                continue
+            errors = r["errors"] + r["setup_errors"]
+            p(f"{NAMES.get(kind, kind):<48} {c:>5} {r['rate']:>10.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
+              f"{r['calls']:>9} {errors:>7}")
+            if errors:
+                problems.append(f"{kind} @ {c} conns: {errors} error(s): {'; '.join(r['error_samples'])}")
+            if r["calls"] == 0:
+                problems.append(f"{kind} @ {c} conns: no call completed")
+
+    def rate(kind: str, c: int) -> float | None:
+        r = runs.get((kind, c))
+        return r["rate"] if r and r["rate"] > 0 else None
+
+    p("")
+    p("side by side (calls/s)")
+    header = f"{'conns':>5} " + "".join(f"{k:>11}" for k in kinds) + f"{'ours/echo':>12}{'ours/SDK':>11}"
+    if "sdk_fast" in kinds:
+        header += f"{'ours/SDKfast':>14}"
+    p(header)
+    targets: list[tuple[str, str, bool | None]] = []
+    for c in conns:
+        row = f"{c:>5} " + "".join(f"{(rate(k, c) or 0):>11.0f}" for k in kinds)
+        ours, echo, sdk, fast = rate("ours", c), rate("echo", c), rate("sdk", c), rate("sdk_fast", c)
+        re_ = ours / echo if ours and echo else None
+        rs = ours / sdk if ours and sdk else None
+        row += f"{(f'{re_:.2f}' if re_ else 'n/a'):>12}{(f'{rs:.1f}x' if rs else 'n/a'):>11}"
+        if "sdk_fast" in kinds:
+            rf = ours / fast if ours and fast else None
+            row += f"{(f'{rf:.1f}x' if rf else 'n/a'):>14}"
+        p(row)
+        targets.append((f"ours/echo at {c:>2} conn(s) >= {TARGET_ECHO_RATIO:.2f}",
+                        f"{re_:.2f}" if re_ else "n/a", None if re_ is None else re_ >= TARGET_ECHO_RATIO))
+        targets.append((f"ours/SDK  at {c:>2} conn(s) >= {TARGET_SDK_RATIO:.0f}x",
+                        f"{rs:.1f}x" if rs else "n/a", None if rs is None else rs >= TARGET_SDK_RATIO))
+
+    p("")
+    p("memory per idle WebSocket session (initialize + notifications/initialized, then idle; VmRSS of the server)")
+    p(f"{'server':<48} {'sessions':>8} {'RSS before':>11} {'RSS after':>11} {'KiB/session':>12}")
+    per_session: dict[str, float] = {}
+    for kind in ("ours", "echo"):
+        m = load(res / f"mem-{kind}.json")
+        if m is None:
+            continue
+        events = [json.loads(line) for line in (res / f"mem-{kind}.jsonl").read_text().splitlines() if line.strip()] \
+            if (res / f"mem-{kind}.jsonl").exists() else []
+        ready = next((e for e in events if e.get("event") == "ready"), None)
+        done = next((e for e in events if e.get("event") == "done"), None)
+        opened = ready["opened"] if ready else 0
+        if not ready or opened < m["sessions"] or ready.get("errors"):
+            problems.append(f"memory {kind}: opened {opened} of {m['sessions']} sessions; "
+                            f"errors: {ready.get('error_samples') if ready else 'no ready event'}")
+        if not done:
+            problems.append(f"memory {kind}: idle load generator did not report at the end")
+        elif done.get("dropped") or done.get("errors"):
+            problems.append(f"memory {kind}: {done.get('dropped')} session(s) dropped while idle: {done.get('error_samples')}")
+        kib = (m["rss_after_kib"] - m["rss_before_kib"]) / opened if opened else float("nan")
+        per_session[kind] = kib
+        p(f"{NAMES[kind]:<48} {opened:>8} {m['rss_before_kib']:>8} KiB {m['rss_after_kib']:>8} KiB {kib:>12.1f}")
+    if "ours" in per_session and "echo" in per_session:
+        p(f"{'MCP overhead over the bare WebSocket':<48} {'':>8} {'':>11} {'':>11} "
+          f"{per_session['ours'] - per_session['echo']:>12.1f}")
+    if "ours" in per_session:
+        kib = per_session["ours"]
+        targets.append((f"KiB per idle session < {TARGET_KIB_SESSION:.0f}", f"{kib:.1f}", kib < TARGET_KIB_SESSION))
+
+    p("")
+    p("targets")
+    for name, value, ok in targets:
+        p(f"  {name:<34} {value:>8}  {'n/a' if ok is None else mark(ok)}")
+    if problems:
+        p("")
+        p("ERRORS (the run is not valid):")
+        for problem in problems:
+            p(f"  - {problem}")
+    p("")
+    print("\n".join(out))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# `make bench`: throughput and memory of the MCP server against a bare Tornado WebSocket
+# echo server (the ceiling of this stack) and the official MCP Python SDK 2.x server.
+# See bench/README.md. Idempotent: builds what it needs into bench/.build (and the shared
+# cache ~/.cache/kringen-mcp), starts its own processes on free loopback ports, stops them.
+#
+# Environment knobs (defaults in brackets):
+#   BENCH_WARMUP [2s]  BENCH_DURATION [8s]      per throughput run, per concurrency
+#   BENCH_CONNS ["1 50"]                        concurrencies measured
+#   BENCH_IDLE_SESSIONS [10000]                 idle WebSocket sessions for the memory test
+#   BENCH_SERVER_CPU [0]  BENCH_CLIENT_CPU [1]  CPUs the servers / the load generator are pinned to
+#   BENCH_SDK_FAST [1]                          also run the SDK server with uvloop+httptools (informational)
+#   BENCH_HTTP [1]                              also run our server over Streamable HTTP (informational)
+# Exit status: 0 when every run completed without errors (whether targets are met or not),
+# 1 when any call failed, a session could not be opened, or a process died.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bench="$root/bench"
+build="$bench/.build"
+# shellcheck source=../hack/lib/common.sh
+source "$root/hack/lib/common.sh"   # log, die, step, go_env, KRINGEN_CACHE
+
+WARMUP="${BENCH_WARMUP:-2s}"
+DURATION="${BENCH_DURATION:-8s}"
+CONNS="${BENCH_CONNS:-1 50}"
+IDLE_SESSIONS="${BENCH_IDLE_SESSIONS:-10000}"
+SERVER_CPU="${BENCH_SERVER_CPU:-0}"
+CLIENT_CPU="${BENCH_CLIENT_CPU:-1}"
+SDK_FAST="${BENCH_SDK_FAST:-1}"
+OURS_HTTP="${BENCH_HTTP:-1}"
+VENV="$root/.venv"
+SDK2_VENV="$root/.venv-sdk2"
+PY="$VENV/bin/python"
+SDK_PY="$SDK2_VENV/bin/python"
+
+mkdir -p "$build"
+results="$build/results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$results"
+logs="$results/logs"
+mkdir -p "$logs"
+
+# ------------------------------------------------------------------ processes we start
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+started_pid=""
+# start NAME CPU CMD...: start CMD in the background, pinned to CPU, output in $logs/NAME.log.
+start() {
+  local name="$1" cpu="$2"; shift 2
+  if [[ -n "$cpu" ]]; then
+    taskset -c "$cpu" "$@" >"$logs/$name.log" 2>&1 &
+  else
+    "$@" >"$logs/$name.log" 2>&1 &
+  fi
+  started_pid=$!
+  pids+=("$started_pid")
+}
+
+# stop PID: SIGTERM, wait (up to 20 s), SIGKILL if it is still there.
+stop() {
+  local pid="$1" i
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT PID NAME: wait until PORT accepts connections (PID must stay alive).
+wait_port() {
+  local port="$1" pid="$2" name="$3" i
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logs/$name.log" >&2; die "$name exited before listening on $port"; }
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  tail -n 30 "$logs/$name.log" >&2
+  die "$name did not listen on $port within 30s"
+}
+
+# wait_ready PORT PID: our server's /ready answers 200 (MongoDB reachable).
+wait_ready() {
+  local port="$1" pid="$2" i
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logs/ours.log" >&2; die "mcp_server exited"; }
+    if "$PY" -c 'import sys,urllib.request; sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status == 200 else 1)' \
+        "http://127.0.0.1:$port/ready" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -n 30 "$logs/ours.log" >&2
+  die "mcp_server not ready within 30s"
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# ------------------------------------------------------------------ prerequisites
+command -v taskset >/dev/null || die "taskset (util-linux) is needed for CPU pinning"
+ncpu="$(nproc --all)"
+if ((ncpu < 2)); then
+  log "WARNING: only $ncpu CPU; server and load generator share it (results understate the server)"
+  SERVER_CPU=0 CLIENT_CPU=0
+fi
+
+log "==> prerequisites"
+make -s -C "$root" venv sdk2-venv >"$logs/make.log" 2>&1 || { tail -n 30 "$logs/make.log" >&2; die "make venv sdk2-venv failed"; }
+"$PY" -c 'import uvloop, tornado, mcp_server' 2>/dev/null || die "$VENV lacks uvloop/tornado/mcp_server; run make clean venv"
+"$SDK_PY" -c 'import mcp.server.mcpserver' 2>/dev/null || die "$SDK2_VENV lacks mcp 2.x; run make clean sdk2-venv"
+ferretdb="$(bash "$root/hack/build/ferretdb.sh")"
+
+go_env
+loadgen="$build/loadgen"
+step "bench-loadgen" bash -c "cd '$bench/loadgen' && go build -trimpath -o '$loadgen' ."
+
+# The SDK with uvicorn's optional speedups (what `uvicorn[standard]` adds), kept out of
+# .venv-sdk2 so the default configuration is measured unchanged.
+sdk_fast_path="$build/sdk-fast"
+if [[ "$SDK_FAST" == 1 && ! -f "$sdk_fast_path/.installed" ]]; then
+  install_fast() {
+    rm -rf "$sdk_fast_path" && "$SDK_PY" -m pip install -q --disable-pip-version-check \
+      --target "$sdk_fast_path" uvloop httptools && touch "$sdk_fast_path/.installed"
+  }
+  step "bench-sdk-fast" install_fast || { log "WARNING: could not install uvloop/httptools; skipping the SDK fast variant"; SDK_FAST=0; }
+fi
+
+# File descriptors: 10,000 sessions need as many sockets in the server and in the client.
+want_fds=$((IDLE_SESSIONS + 1024))
+hard="$(ulimit -Hn)"
+[[ "$hard" == unlimited ]] && hard=1048576
+if ((hard < want_fds)); then
+  # Only raises it when we may (root with CAP_SYS_RESOURCE; containers often lack it).
+  ulimit -Hn "$want_fds" 2>/dev/null && hard="$want_fds"
+fi
+ulimit -Sn "$(( hard < 1048576 ? hard : 1048576 ))"
+if ((hard < want_fds)); then
+  log "WARNING: open-files hard limit is $hard (cannot raise it here); idle sessions reduced from $IDLE_SESSIONS"
+  IDLE_SESSIONS=$((hard - 1024))
+fi
+
+# ------------------------------------------------------------------ FerretDB
+# Only used at startup (indexes) and by /ready; pinned with the client, off the server's CPU.
+fdb_dir="$(mktemp -d "${TMPDIR:-/tmp}/bench-ferretdb.XXXXXX")"
+mkdir -p "$fdb_dir/data"
+fdb_port="$(free_port)"
+start ferretdb "$CLIENT_CPU" "$ferretdb" --handler=sqlite --sqlite-url="file:$fdb_dir/data/" \
+  --listen-addr="127.0.0.1:$fdb_port" --state-dir="$fdb_dir" --debug-addr=- --telemetry=disable --log-level=warn
+fdb_pid="$started_pid"
+wait_port "$fdb_port" "$fdb_pid" ferretdb
+
+# ------------------------------------------------------------------ servers
+server_pid="" server_url=""
+# start_server KIND: ours | ours_http | echo | sdk | sdk_fast
+start_server() {
+  local kind="$1" port
+  port="$(free_port)"
+  case "$kind" in
+    ours|ours_http)
+      MCP_HOST=127.0.0.1 MCP_PORT="$port" MONGODB_URI="mongodb://127.0.0.1:$fdb_port/" MONGODB_DATABASE=bench \
+      MCP_AUTH_DISABLED=true MCP_RATE_LIMIT=0 MCP_LOG_LEVEL=warning MCP_LOG_FORMAT=text \
+      MCP_CONFORMANCE_FIXTURES=true MCP_DRAIN_SECONDS=0 MCP_SHUTDOWN_TIMEOUT_SECONDS=1 \
+        start ours "$SERVER_CPU" "$PY" -m mcp_server
+      server_pid="$started_pid"
+      wait_port "$port" "$server_pid" ours
+      wait_ready "$port" "$server_pid"
+      ;;
+    echo)
+      start echo "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port"
+      server_pid="$started_pid"
+      wait_port "$port" "$server_pid" echo
+      ;;
+    sdk)
+      start sdk "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port"
+      server_pid="$started_pid"
+      wait_port "$port" "$server_pid" sdk
+      ;;
+    sdk_fast)
+      PYTHONPATH="$sdk_fast_path" start sdk_fast "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port"
+      server_pid="$started_pid"
+      wait_port "$port" "$server_pid" sdk_fast
+      ;;
+  esac
+  case "$kind" in
+    ours|echo) server_url="ws://127.0.0.1:$port/mcp" ;;
+    *) server_url="http://127.0.0.1:$port/mcp" ;;
+  esac
+}
+
+check_alive() {
+  kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$logs/$1.log" >&2; die "$1 server died during the run"; }
+}
+
+# ------------------------------------------------------------------ 1. throughput
+throughput() {
+  local kind="$1" transport mode=mcp c
+  case "$kind" in ours|echo) transport=ws ;; *) transport=http ;; esac
+  [[ "$kind" == echo ]] && mode=echo
+  start_server "$kind"
+  for c in $CONNS; do
+    log "    $kind: $c connection(s), warm-up $WARMUP, measured $DURATION"
+    taskset -c "$CLIENT_CPU" "$loadgen" "$transport" -url "$server_url" -mode "$mode" -conns "$c" \
+      -warmup "$WARMUP" -duration "$DURATION" -label "$kind" >"$results/load-$kind-$c.json" 2>"$logs/loadgen-$kind-$c.log" \
+      || { cat "$logs/loadgen-$kind-$c.log" >&2; die "load generator failed against $kind"; }
+    check_alive "$kind"
+  done
+  stop "$server_pid"
+}
+
+log "==> throughput (servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU)"
+kinds="ours echo sdk"
+[[ "$SDK_FAST" == 1 ]] && kinds+=" sdk_fast"
+[[ "$OURS_HTTP" == 1 ]] && kinds+=" ours_http"
+for kind in $kinds; do throughput "$kind"; done
+
+# ------------------------------------------------------------------ 2. memory per idle session
+memory() {
+  local kind="$1" mode=mcp before after idle_pid i
+  [[ "$kind" == echo ]] && mode=echo
+  start_server "$kind"
+  # Warm-up: a few sessions with calls, so lazily built state is in the baseline.
+  taskset -c "$CLIENT_CPU" "$loadgen" ws -url "$server_url" -mode "$mode" -conns 10 -warmup 0s -duration 1s \
+    -label "$kind-warmup" >"$results/mem-warmup-$kind.json" 2>>"$logs/loadgen-mem-$kind.log" \
+    || die "warm-up failed against $kind"
+  sleep 1
+  before="$(rss_kib "$server_pid")"
+  start "idle-$kind" "$CLIENT_CPU" "$loadgen" idle -url "$server_url" -mode "$mode" -conns "$IDLE_SESSIONS" -label "$kind"
+  idle_pid="$started_pid"
+  for ((i = 0; i < 1200; i++)); do
+    grep -q '"event":"ready"' "$logs/idle-$kind.log" 2>/dev/null && break
+    kill -0 "$idle_pid" 2>/dev/null || { cat "$logs/idle-$kind.log" >&2; die "idle load generator exited"; }
+    sleep 0.1
+  done
+  grep -q '"event":"ready"' "$logs/idle-$kind.log" || die "idle sessions were not opened within 120s"
+  sleep 3   # settle: let the server finish any work for the last sessions
+  after="$(rss_kib "$server_pid")"
+  check_alive "$kind"
+  stop "$idle_pid"
+  grep '^{' "$logs/idle-$kind.log" >"$results/mem-$kind.jsonl" || true
+  printf '{"label":"%s","sessions":%d,"rss_before_kib":%d,"rss_after_kib":%d}\n' \
+    "$kind" "$IDLE_SESSIONS" "$before" "$after" >"$results/mem-$kind.json"
+  stop "$server_pid"
+}
+
+log "==> memory: $IDLE_SESSIONS idle WebSocket sessions"
+memory ours
+memory echo
+
+stop "$fdb_pid"
+rm -rf "$fdb_dir"
+
+# ------------------------------------------------------------------ 3. report
+env_info="$("$PY" -c 'import platform,tornado,uvloop; print(f"python {platform.python_version()}, tornado {tornado.version}, uvloop {uvloop.__version__}")')"
+sdk_info="$("$SDK_PY" - <<'PYEOF'
+import importlib.metadata as m
+import importlib.util as u
+loop = "uvloop" if u.find_spec("uvloop") else "asyncio"
+http = "httptools" if u.find_spec("httptools") else "h11"
+print(f"mcp {m.version('mcp')}, uvicorn {m.version('uvicorn')} (loop={loop}, http={http})")
+PYEOF
+)"
+log "results in $results"
+"$PY" "$bench/report.py" "$results" --env "$env_info" --sdk "$sdk_info" \
+  --cpus "server CPU $SERVER_CPU, load generator CPU $CLIENT_CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $ncpu CPUs" \
+  | tee "$results/report.txt"
