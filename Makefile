@@ -4,10 +4,13 @@ SHELL := bash
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 SDK2_VENV := $(CURDIR)/.venv-sdk2
+ANSIBLE_VENV := $(CURDIR)/.venv-ansible
+COLLECTION_LINK := $(CURDIR)/.cache/collections/ansible_collections/kringen/mcp_server
 PY := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help test test-app run bench venv sdk2-venv ferretdb clean
+.PHONY: help test test-app test-collection run bench venv sdk2-venv ansible-venv collection-link ferretdb \
+        render lint sanity publish docker-build-publish docker-publish k8s-deploy clean
 
 help:
 	@echo "make up        deploy the whole stack (local cluster when no other is configured)"
@@ -29,16 +32,53 @@ $(SDK2_VENV)/.installed: app/tests/sdk2/requirements.txt
 	$(SDK2_VENV)/bin/pip install -q -r app/tests/sdk2/requirements.txt
 	touch $@
 
+# Ansible, ansible-lint, molecule and the kubernetes.core/community.docker collections (from PyPI's `ansible`).
+ansible-venv: $(ANSIBLE_VENV)/.installed
+$(ANSIBLE_VENV)/.installed: tests/requirements.txt
+	$(PYTHON) -m venv $(ANSIBLE_VENV)
+	$(ANSIBLE_VENV)/bin/pip install -q --upgrade pip
+	$(ANSIBLE_VENV)/bin/pip install -q -r tests/requirements.txt
+	touch $@
+
+# Makes this checkout the collection kringen.mcp_server for ansible.cfg's collections_path.
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
 ferretdb:
 	@bash hack/build/ferretdb.sh >/dev/null
 
-test: test-app
+test: test-app test-collection
 
 test-app: venv sdk2-venv ferretdb
 	cd app && MCP_SDK2_PYTHON=$(SDK2_VENV)/bin/python $(PY) -m pytest $(PYTEST_ARGS)
+
+test-collection: venv ansible-venv collection-link ferretdb
+	MCP_APP_PYTHON=$(PY) $(ANSIBLE_VENV)/bin/python -m pytest tests/collection $(PYTEST_ARGS)
+
+ANSIBLE_PLAYBOOK := $(ANSIBLE_VENV)/bin/ansible-playbook
+INVENTORY ?= inventories/example/hosts.yml
+
+render: ansible-venv collection-link
+	$(ANSIBLE_PLAYBOOK) -i $(INVENTORY) playbooks/render.yml
+
+lint: ansible-venv collection-link
+	$(ANSIBLE_VENV)/bin/ansible-lint
+
+# The seed's targets, now driven by the playbooks.
+docker-build-publish: ansible-venv collection-link
+	$(ANSIBLE_PLAYBOOK) -i $(INVENTORY) playbooks/publish.yml -e image_strategy=build -e image_push=false
+
+docker-publish: ansible-venv collection-link
+	$(ANSIBLE_PLAYBOOK) -i $(INVENTORY) playbooks/publish.yml -e image_strategy=build
+
+publish: docker-publish
+
+k8s-deploy: ansible-venv collection-link
+	$(ANSIBLE_PLAYBOOK) -i $(INVENTORY) playbooks/deploy.yml
 
 run: venv ferretdb
 	bash hack/run-local.sh
 
 clean:
-	rm -rf $(VENV) $(SDK2_VENV)
+	rm -rf $(VENV) $(SDK2_VENV) $(ANSIBLE_VENV) .cache/collections rendered

@@ -44,10 +44,28 @@ def main() -> int:
     args = ap.parse_args()
     res: Path = args.results
 
-    runs: dict[tuple[str, int], dict] = {}
+    # Each (server, conns) was measured in several interleaved rounds: add them up.
+    rounds: dict[tuple[str, int], list[dict]] = {}
     for path in sorted(res.glob("load-*.json")):
         data = json.loads(path.read_text())
-        runs[(data["label"], data["conns"])] = data
+        rounds.setdefault((data["label"], data["conns"]), []).append(data)
+    runs: dict[tuple[str, int], dict] = {}
+    for key, rs in rounds.items():
+        calls = sum(r["calls"] for r in rs)
+        duration = sum(r["duration_s"] for r in rs)
+        cpu = sum(r.get("server_cpu_s", 0.0) for r in rs)
+        runs[key] = {
+            "label": key[0], "conns": key[1], "rounds": len(rs), "calls": calls, "duration_s": duration,
+            "warmup_s": rs[0]["warmup_s"], "round_s": rs[0]["duration_s"],
+            "rate": calls / duration if duration else 0.0,
+            "rates": [r["rate"] for r in rs],
+            "p50_ms": sum(r["p50_ms"] for r in rs) / len(rs),
+            "p99_ms": sum(r["p99_ms"] for r in rs) / len(rs),
+            "errors": sum(r["errors"] for r in rs), "setup_errors": sum(r["setup_errors"] for r in rs),
+            "error_samples": [e for r in rs for e in r["error_samples"]][:5],
+            "cpu_pct": 100 * cpu / duration if duration else 0.0,
+            "cpu_us_call": 1e6 * cpu / calls if calls else 0.0,
+        }
     conns = sorted({c for _, c in runs})
     kinds = [k for k in ORDER if any((k, c) in runs for c in conns)]
 
@@ -65,18 +83,22 @@ def main() -> int:
         p(f"SDK: {args.sdk}; stateful sessions, json_response=False (SSE answers)")
     any_run = next(iter(runs.values()), None)
     if any_run:
-        p(f"each run: {any_run['warmup_s']:g} s warm-up, then {any_run['duration_s']:g} s measured")
+        p(f"each figure: {any_run['rounds']} interleaved rounds of ({any_run['warmup_s']:g} s warm-up + "
+          f"{any_run['round_s']:g} s measured) on fresh connections; rate = calls / measured time; p50/p99 = mean over rounds")
+        p("server CPU = user+system time of the server process over the measured time (100% = the one pinned CPU)")
     p("=" * 100)
     p("")
-    p(f"{'server':<48} {'conns':>5} {'calls/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'calls':>9} {'errors':>7}")
+    p(f"{'server':<48} {'conns':>5} {'calls/s':>9} {'rounds (calls/s)':>17} {'p50 ms':>8} {'p99 ms':>8} "
+      f"{'CPU':>5} {'CPU us/call':>11} {'errors':>6}")
     for kind in kinds:
         for c in conns:
             r = runs.get((kind, c))
             if r is None:
                 continue
             errors = r["errors"] + r["setup_errors"]
-            p(f"{NAMES.get(kind, kind):<48} {c:>5} {r['rate']:>10.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
-              f"{r['calls']:>9} {errors:>7}")
+            spread = "/".join(f"{x:.0f}" for x in r["rates"])
+            p(f"{NAMES.get(kind, kind):<48} {c:>5} {r['rate']:>9.0f} {spread:>17} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
+              f"{r['cpu_pct']:>4.0f}% {r['cpu_us_call']:>11.1f} {errors:>6}")
             if errors:
                 problems.append(f"{kind} @ {c} conns: {errors} error(s): {'; '.join(r['error_samples'])}")
             if r["calls"] == 0:

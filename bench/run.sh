@@ -5,7 +5,8 @@
 # cache ~/.cache/kringen-mcp), starts its own processes on free loopback ports, stops them.
 #
 # Environment knobs (defaults in brackets):
-#   BENCH_WARMUP [2s]  BENCH_DURATION [8s]      per throughput run, per concurrency
+#   BENCH_WARMUP [1s]  BENCH_DURATION [4s]      one throughput run (fresh connections each run)
+#   BENCH_REPS [2]                              interleaved runs per server and concurrency (8 s measured in all)
 #   BENCH_CONNS ["1 50"]                        concurrencies measured
 #   BENCH_IDLE_SESSIONS [10000]                 idle WebSocket sessions for the memory test
 #   BENCH_SERVER_CPU [0]  BENCH_CLIENT_CPU [1]  CPUs the servers / the load generator are pinned to
@@ -21,8 +22,8 @@ build="$bench/.build"
 # shellcheck source=../hack/lib/common.sh
 source "$root/hack/lib/common.sh"   # log, die, step, go_env, KRINGEN_CACHE
 
-WARMUP="${BENCH_WARMUP:-2s}"
-DURATION="${BENCH_DURATION:-8s}"
+WARMUP="${BENCH_WARMUP:-1s}"
+DURATION="${BENCH_DURATION:-4s}"
 CONNS="${BENCH_CONNS:-1 50}"
 IDLE_SESSIONS="${BENCH_IDLE_SESSIONS:-10000}"
 SERVER_CPU="${BENCH_SERVER_CPU:-0}"
@@ -167,74 +168,82 @@ fdb_pid="$started_pid"
 wait_port "$fdb_port" "$fdb_pid" ferretdb
 
 # ------------------------------------------------------------------ servers
-server_pid="" server_url=""
-# start_server KIND: ours | ours_http | echo | sdk | sdk_fast
+# start_server KIND (ours | echo | sdk | sdk_fast): sets server_pid and server_port.
+server_pid="" server_port=""
 start_server() {
   local kind="$1" port
   port="$(free_port)"
   case "$kind" in
-    ours|ours_http)
+    ours)
       MCP_HOST=127.0.0.1 MCP_PORT="$port" MONGODB_URI="mongodb://127.0.0.1:$fdb_port/" MONGODB_DATABASE=bench \
       MCP_AUTH_DISABLED=true MCP_RATE_LIMIT=0 MCP_LOG_LEVEL=warning MCP_LOG_FORMAT=text \
       MCP_CONFORMANCE_FIXTURES=true MCP_DRAIN_SECONDS=0 MCP_SHUTDOWN_TIMEOUT_SECONDS=1 \
-        start ours "$SERVER_CPU" "$PY" -m mcp_server
-      server_pid="$started_pid"
-      wait_port "$port" "$server_pid" ours
-      wait_ready "$port" "$server_pid"
+        start "$kind" "$SERVER_CPU" "$PY" -m mcp_server
       ;;
-    echo)
-      start echo "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port"
-      server_pid="$started_pid"
-      wait_port "$port" "$server_pid" echo
-      ;;
-    sdk)
-      start sdk "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port"
-      server_pid="$started_pid"
-      wait_port "$port" "$server_pid" sdk
-      ;;
-    sdk_fast)
-      PYTHONPATH="$sdk_fast_path" start sdk_fast "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port"
-      server_pid="$started_pid"
-      wait_port "$port" "$server_pid" sdk_fast
-      ;;
+    echo) start "$kind" "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port" ;;
+    sdk) start "$kind" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
+    sdk_fast) PYTHONPATH="$sdk_fast_path" start "$kind" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
   esac
-  case "$kind" in
-    ours|echo) server_url="ws://127.0.0.1:$port/mcp" ;;
-    *) server_url="http://127.0.0.1:$port/mcp" ;;
-  esac
+  server_pid="$started_pid" server_port="$port"
+  wait_port "$port" "$server_pid" "$kind"
+  [[ "$kind" == ours ]] && wait_ready "$port" "$server_pid"
+  return 0
 }
 
-check_alive() {
-  kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$logs/$1.log" >&2; die "$1 server died during the run"; }
+check_alive() {  # check_alive KIND PID
+  kill -0 "$2" 2>/dev/null || { tail -n 30 "$logs/$1.log" >&2; die "$1 server died during the run"; }
 }
 
 # ------------------------------------------------------------------ 1. throughput
-throughput() {
-  local kind="$1" transport mode=mcp c
-  case "$kind" in ours|echo) transport=ws ;; *) transport=http ;; esac
-  [[ "$kind" == echo ]] && mode=echo
+# All servers run at once (pinned to the same CPU; only the one under load is busy). The
+# runs are interleaved: for each concurrency, REPS rounds of ours, echo, SDK, ... so slow
+# drift on a shared machine hits every server alike; report.py adds the rounds up.
+REPS="${BENCH_REPS:-2}"
+kinds=(ours echo sdk)
+[[ "$SDK_FAST" == 1 ]] && kinds+=(sdk_fast)
+[[ "$OURS_HTTP" == 1 ]] && kinds+=(ours_http)
+declare -A pid_of url_of mode_of
+for kind in "${kinds[@]}"; do
+  [[ "$kind" == ours_http ]] && continue
   start_server "$kind"
-  for c in $CONNS; do
-    log "    $kind: $c connection(s), warm-up $WARMUP, measured $DURATION"
-    taskset -c "$CLIENT_CPU" "$loadgen" "$transport" -url "$server_url" -mode "$mode" -conns "$c" \
-      -warmup "$WARMUP" -duration "$DURATION" -label "$kind" >"$results/load-$kind-$c.json" 2>"$logs/loadgen-$kind-$c.log" \
-      || { cat "$logs/loadgen-$kind-$c.log" >&2; die "load generator failed against $kind"; }
-    check_alive "$kind"
-  done
-  stop "$server_pid"
-}
+  pid_of[$kind]="$server_pid"
+  case "$kind" in
+    ours|echo) url_of[$kind]="ws://127.0.0.1:$server_port/mcp" ;;
+    *) url_of[$kind]="http://127.0.0.1:$server_port/mcp" ;;
+  esac
+  mode_of[$kind]=mcp
+  [[ "$kind" == echo ]] && mode_of[$kind]=echo
+  if [[ "$kind" == ours ]]; then  # ours over Streamable HTTP: the same process, the other transport
+    pid_of[ours_http]="$server_pid" url_of[ours_http]="http://127.0.0.1:$server_port/mcp" mode_of[ours_http]=mcp
+  fi
+done
 
-log "==> throughput (servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU)"
-kinds="ours echo sdk"
-[[ "$SDK_FAST" == 1 ]] && kinds+=" sdk_fast"
-[[ "$OURS_HTTP" == 1 ]] && kinds+=" ours_http"
-for kind in $kinds; do throughput "$kind"; done
+log "==> throughput: servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU; $REPS x ($WARMUP warm-up + $DURATION measured) per server and concurrency"
+for c in $CONNS; do
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for kind in "${kinds[@]}"; do
+      transport=ws
+      [[ "${url_of[$kind]}" == http* ]] && transport=http
+      out="$results/load-$kind-c$c-r$rep.json"
+      taskset -c "$CLIENT_CPU" "$loadgen" "$transport" -url "${url_of[$kind]}" -mode "${mode_of[$kind]}" -conns "$c" \
+        -warmup "$WARMUP" -duration "$DURATION" -label "$kind" -server-pid "${pid_of[$kind]}" \
+        >"$out" 2>"$logs/loadgen-$kind-c$c-r$rep.log" \
+        || { cat "$logs/loadgen-$kind-c$c-r$rep.log" >&2; die "load generator failed against $kind"; }
+      check_alive "${kind%_http}" "${pid_of[$kind]}"
+      log "    $(printf '%-9s' "$kind") conns=$c round $rep: $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); r, e = d["rate"], d["errors"] + d["setup_errors"]; print(f"{r:.0f} calls/s, {e} errors")' "$out" 2>/dev/null || echo '?')"
+    done
+  done
+done
+for kind in "${kinds[@]}"; do
+  [[ "$kind" == ours_http ]] || stop "${pid_of[$kind]}"
+done
 
 # ------------------------------------------------------------------ 2. memory per idle session
 memory() {
-  local kind="$1" mode=mcp before after idle_pid i
+  local kind="$1" mode=mcp before after idle_pid i server_url
   [[ "$kind" == echo ]] && mode=echo
-  start_server "$kind"
+  start_server "$kind"   # a fresh process: nothing left over from the throughput runs
+  server_url="ws://127.0.0.1:$server_port/mcp"
   # Warm-up: a few sessions with calls, so lazily built state is in the baseline.
   taskset -c "$CLIENT_CPU" "$loadgen" ws -url "$server_url" -mode "$mode" -conns 10 -warmup 0s -duration 1s \
     -label "$kind-warmup" >"$results/mem-warmup-$kind.json" 2>>"$logs/loadgen-mem-$kind.log" \
@@ -251,7 +260,7 @@ memory() {
   grep -q '"event":"ready"' "$logs/idle-$kind.log" || die "idle sessions were not opened within 120s"
   sleep 3   # settle: let the server finish any work for the last sessions
   after="$(rss_kib "$server_pid")"
-  check_alive "$kind"
+  check_alive "$kind" "$server_pid"
   stop "$idle_pid"
   grep '^{' "$logs/idle-$kind.log" >"$results/mem-$kind.jsonl" || true
   printf '{"label":"%s","sessions":%d,"rss_before_kib":%d,"rss_after_kib":%d}\n' \

@@ -48,14 +48,15 @@ const (
 )
 
 type options struct {
-	url      string
-	conns    int
-	warmup   time.Duration
-	duration time.Duration
-	mode     string
-	token    string
-	label    string
-	parallel int
+	url       string
+	conns     int
+	warmup    time.Duration
+	duration  time.Duration
+	mode      string
+	token     string
+	label     string
+	parallel  int
+	serverPID int
 }
 
 func main() {
@@ -74,6 +75,7 @@ func main() {
 	fs.StringVar(&o.token, "token", "", "bearer token (empty: no Authorization header)")
 	fs.StringVar(&o.label, "label", "", "label copied into the JSON output")
 	fs.IntVar(&o.parallel, "parallel", 64, "idle: connections opened at once")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "ws/http: report this process's CPU time over the measured window")
 	_ = fs.Parse(os.Args[2:])
 	if o.url == "" || o.conns < 1 || (o.mode != "mcp" && o.mode != "echo") {
 		fs.Usage()
@@ -447,7 +449,32 @@ type loadResult struct {
 	SetupErrors  int64    `json:"setup_errors"`
 	Reconnects   int64    `json:"reconnects"`
 	ErrorSamples []string `json:"error_samples"`
+	// CPU time (user+system, all threads) the server used during the measured window.
+	ServerCPUS         float64 `json:"server_cpu_s,omitempty"`
+	ServerCPUPct       float64 `json:"server_cpu_pct,omitempty"`
+	ServerCPUUsPerCall float64 `json:"server_cpu_us_per_call,omitempty"`
 }
+
+// cpuTicks returns utime+stime of a process, in clock ticks (USER_HZ, 100 on Linux).
+func cpuTicks(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; fields after the last ')' are fixed.
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("bad /proc/%d/stat", pid)
+	}
+	return utime + stime, nil
+}
+
+const userHZ = 100
 
 func runLoad(o options, factory connFactory) error {
 	transport := "websocket"
@@ -478,6 +505,20 @@ func runLoad(o options, factory connFactory) error {
 	start := time.Now()
 	from := start.Add(o.warmup)
 	to := from.Add(o.duration)
+	cpuDone := make(chan int64, 1)
+	if o.serverPID > 0 {
+		go func() {
+			time.Sleep(time.Until(from))
+			t0, err0 := cpuTicks(o.serverPID)
+			time.Sleep(time.Until(to))
+			t1, err1 := cpuTicks(o.serverPID)
+			if err0 != nil || err1 != nil {
+				cpuDone <- -1
+				return
+			}
+			cpuDone <- t1 - t0
+		}()
+	}
 	latencies := make([][]time.Duration, o.conns)
 	for i := range conns {
 		if conns[i] == nil {
@@ -547,6 +588,19 @@ func runLoad(o options, factory connFactory) error {
 		P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1.0),
 		Errors: errs.count, SetupErrors: setupErrors.Load(), Reconnects: reconnects.Load(),
 		ErrorSamples: errs.samples,
+	}
+	if o.serverPID > 0 {
+		if ticks := <-cpuDone; ticks >= 0 {
+			res.ServerCPUS = float64(ticks) / userHZ
+			res.ServerCPUPct = 100 * res.ServerCPUS / o.duration.Seconds()
+			if res.Calls > 0 {
+				res.ServerCPUUsPerCall = 1e6 * res.ServerCPUS / float64(res.Calls)
+			}
+		} else {
+			errs.add(fmt.Errorf("cannot read /proc/%d/stat (server gone?)", o.serverPID))
+			res.Errors = errs.count
+			res.ErrorSamples = errs.samples
+		}
 	}
 	if res.ErrorSamples == nil {
 		res.ErrorSamples = []string{}

@@ -1,12 +1,12 @@
 # Copyright: Kringen maintainers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lookup plugin: the image build id."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: build_id
-author: Kringen maintainers
+author: Kringen maintainers (@kringen)
 version_added: "1.0.0"
 short_description: Build id for the MCP server image
 description:

@@ -1,5 +1,5 @@
 # Copyright: Kringen maintainers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small MCP client on the standard library only (modules run wherever Ansible runs them):
 Streamable HTTP over urllib and WebSocket (RFC 6455) over a plain socket."""
 
@@ -13,7 +13,8 @@ import ssl
 import struct
 import urllib.error
 import urllib.parse
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 PROTOCOL_VERSION = "2025-11-25"
 CLIENT_INFO = {"name": "kringen.mcp_server.mcp_probe", "version": "1.0.0"}
@@ -28,9 +29,8 @@ def _auth_headers(token):
 
 
 def http_get(url, timeout, validate_certs=True):
-    context = None if validate_certs else ssl._create_unverified_context()  # noqa: SLF001
     try:
-        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
+        with open_url(url, method="GET", timeout=timeout, validate_certs=validate_certs) as response:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")
@@ -43,7 +43,7 @@ class StreamableHttpClient:
         self.url = url
         self.token = token
         self.timeout = timeout
-        self.context = None if validate_certs else ssl._create_unverified_context()  # noqa: SLF001
+        self.validate_certs = validate_certs
         self.session_id = None
         self.protocol_version = None
         self._next_id = 0
@@ -55,9 +55,9 @@ class StreamableHttpClient:
             headers["Mcp-Session-Id"] = self.session_id
         if self.protocol_version:
             headers["MCP-Protocol-Version"] = self.protocol_version
-        request = urllib.request.Request(self.url, data=json.dumps(message).encode(), headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as response:  # noqa: S310
+            with open_url(self.url, data=json.dumps(message).encode(), headers=headers, method="POST",
+                          timeout=self.timeout, validate_certs=self.validate_certs) as response:
                 body = response.read().decode("utf-8", "replace")
                 return response.status, response.headers, body
         except urllib.error.HTTPError as exc:
@@ -97,9 +97,9 @@ class StreamableHttpClient:
             return
         headers = {"Mcp-Session-Id": self.session_id}
         headers.update(_auth_headers(self.token))
-        request = urllib.request.Request(self.url, headers=headers, method="DELETE")
         try:
-            urllib.request.urlopen(request, timeout=self.timeout, context=self.context).close()  # noqa: S310
+            open_url(self.url, headers=headers, method="DELETE", timeout=self.timeout,
+                     validate_certs=self.validate_certs).close()
         except (urllib.error.URLError, OSError):
             pass
 
@@ -141,7 +141,7 @@ class WebSocketClient:
             raise McpProbeError("WebSocket upgrade refused: %s" % status_line)
         headers = {}
         for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.decode("latin-1").partition(":")
+            name, _sep, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         self.subprotocol = headers.get("sec-websocket-protocol")
 
@@ -151,7 +151,7 @@ class WebSocketClient:
             if not chunk:
                 raise McpProbeError("connection closed during the WebSocket handshake")
             self._buffer += chunk
-        head, _, self._buffer = self._buffer.partition(marker)
+        head, _sep, self._buffer = self._buffer.partition(marker)
         return head
 
     def _read_exact(self, count):

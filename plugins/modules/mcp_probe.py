@@ -1,12 +1,12 @@
 #!/usr/bin/python
 # Copyright: Kringen maintainers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: mcp_probe
-author: Kringen maintainers
+author: Kringen maintainers (@kringen)
 version_added: "1.0.0"
 short_description: Probe an MCP endpoint end to end
 description:
@@ -66,6 +66,7 @@ attributes:
     description: The probe only reads, so it runs in check mode too.
   diff_mode:
     support: none
+    description: The probe changes nothing, so there is no diff.
 notes:
   - The probe sends traffic only to O(url) and O(health_url).
 """

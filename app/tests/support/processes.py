@@ -79,7 +79,8 @@ class FerretDB:
 class McpServerProcess:
     """`python -m mcp_server` on a free port, configured by environment variables."""
 
-    def __init__(self, mongodb_uri: str, database: str, **env: str):
+    def __init__(self, mongodb_uri: str, database: str, python: str = sys.executable, **env: str):
+        self.python = python
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -108,7 +109,7 @@ class McpServerProcess:
         return f"{self.base}/mcp"
 
     def start(self) -> McpServerProcess:
-        self.proc = subprocess.Popen([sys.executable, "-m", "mcp_server"], env=self.env,
+        self.proc = subprocess.Popen([self.python, "-m", "mcp_server"], env=self.env,
                                      stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
         wait_for_port(self.port, 30, self.proc, "mcp_server")
         return self

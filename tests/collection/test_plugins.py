@@ -1,0 +1,108 @@
+"""The collection's plugins against real things: mcp_probe against a running MCP server (with a
+real FerretDB), build_id against a real git work tree and a plain directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import uuid
+
+import pytest
+
+from conftest import BIN, REPO, ansible_env
+from support.processes import TEST_TOKEN, FerretDB, McpServerProcess  # app/tests/support
+
+APP_PYTHON = os.environ.get("MCP_APP_PYTHON", str(REPO / ".venv" / "bin" / "python"))
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not os.path.exists(APP_PYTHON):
+        pytest.fail(f"the app's virtualenv is missing ({APP_PYTHON}); `make venv` creates it")
+    ferret = FerretDB().start()
+    proc = McpServerProcess(ferret.uri, f"probe_{uuid.uuid4().hex[:8]}", python=APP_PYTHON).start()
+    proc.wait_ready()
+    yield proc
+    proc.stop()
+    ferret.stop()
+
+
+def probe(**args) -> dict:
+    result = subprocess.run([str(BIN / "ansible"), "localhost", "-c", "local", "-m", "kringen.mcp_server.mcp_probe",
+                             "-a", json.dumps(args), "-o"], capture_output=True, text=True, env=ansible_env(),
+                            cwd=REPO, timeout=120)
+    out = result.stdout.strip()
+    payload = json.loads(out[out.index("{"):])
+    payload["_rc"] = result.returncode
+    payload["_raw"] = out
+    return payload
+
+
+@pytest.mark.parametrize("scheme", ["ws", "http"])
+def test_probe_round_trip(server, scheme):
+    url = f"{scheme}://127.0.0.1:{server.port}/mcp"
+    seen = probe(url=url, token=TEST_TOKEN, health_url=f"{server.base}/health",
+                 expect_tools=["save_note", "get_note"],
+                 call={"name": "save_note", "arguments": {"id": f"probe-{scheme}", "title": "p", "content": "c"}})
+    assert seen["_rc"] == 0, seen["_raw"]
+    assert seen["health_status"] == 200
+    assert seen["protocol_version"] == "2025-11-25"
+    assert seen["server_info"]["name"] == "kringen-mcp-server"
+    assert seen["transport"] == ("websocket" if scheme == "ws" else "streamable_http")
+    assert seen["call_result"]["structuredContent"]["id"] == f"probe-{scheme}"
+    assert seen["changed"] is False
+    assert TEST_TOKEN not in seen["_raw"]
+    if scheme == "ws":
+        assert seen["subprotocol"] == "mcp"
+    else:
+        assert seen["session_id_issued"] is True
+
+
+def test_probe_reports_a_refused_token(server):
+    for url in (server.ws_url, server.http_url):
+        seen = probe(url=url, token="wrong-token-wrong-token")
+        assert seen["_rc"] != 0
+        assert "401" in seen["msg"]
+
+
+def test_probe_reports_missing_tools_and_tool_errors(server):
+    missing = probe(url=server.http_url, token=TEST_TOKEN, expect_tools=["no_such_tool"])
+    assert missing["_rc"] != 0 and "no_such_tool" in missing["msg"]
+    failing = probe(url=server.ws_url, token=TEST_TOKEN, call={"name": "get_note", "arguments": {"id": "nope"}})
+    assert failing["_rc"] != 0 and "No note with id 'nope'" in failing["msg"]
+
+
+def test_probe_unreachable():
+    from support.processes import free_port
+    seen = probe(url=f"ws://127.0.0.1:{free_port()}/mcp", retries=1, delay=0.1, timeout=2)
+    assert seen["_rc"] != 0 and "cannot connect" in seen["msg"] and seen["attempts"] == 2
+
+
+def lookup_build_id(source: str) -> str:
+    result = subprocess.run([str(BIN / "ansible"), "localhost", "-c", "local", "-m", "ansible.builtin.debug", "-a",
+                             f"msg={{{{ lookup('kringen.mcp_server.build_id', source='{source}') }}}}"],
+                            capture_output=True, text=True, env=ansible_env(), cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return re.search(r'"msg": "([^"]+)"', result.stdout).group(1)
+
+
+def test_build_id_is_the_short_git_hash(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "f").write_text("x")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    subprocess.run(["git", "-C", str(tmp_path), "add", "f"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "commit", "-qm", "x"], check=True, env=env)
+    short = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "--short", "HEAD"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert lookup_build_id(str(tmp_path)) == short
+
+
+def test_build_id_outside_git_is_a_utc_timestamp(tmp_path):
+    import datetime
+    value = lookup_build_id(str(tmp_path))
+    assert re.fullmatch(r"\d{14}", value)
+    stamp = datetime.datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=datetime.timezone.utc)
+    assert abs((datetime.datetime.now(datetime.timezone.utc) - stamp).total_seconds()) < 120

@@ -1,0 +1,157 @@
+"""render.yml for every cloud group: valid against the Kubernetes 1.33 schemas, with the seed's
+names and numbers, and no secret in any rendered file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from conftest import run_playbook
+
+KUBERNETES_VERSION = "1.33.0"
+CLUSTERS = ["local-dev", "eks-prod", "gke-prod", "aks-prod"]
+# Custom resources have no schema in the bundled set; they are checked field by field below.
+CUSTOM_KINDS = {"BackendConfig"}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("rendered")
+    result = run_playbook("playbooks/render.yml", "-e", f"mcp_render_root={out}")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered_full(tmp_path_factory) -> Path:
+    """Every optional part on: mongo-express with an ingress, a replica set, TLS, web search."""
+    out = tmp_path_factory.mktemp("rendered-full")
+    result = run_playbook(
+        "playbooks/render.yml", "-l", "local-dev", "-e", f"mcp_render_root={out}",
+        "-e", '{"mongo_express_enabled": true, "mongo_express_ingress_enabled": true,'
+              ' "mongo_express_allowed_source_ranges": ["10.0.0.0/8"], "mongodb_replica_set_enabled": true,'
+              ' "server_ingress_tls_secret_name": "mcp-tls", "server_web_search_url": "http://searxng:8080/search"}')
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return out / "local-dev"
+
+
+def documents(folder: Path) -> list[dict]:
+    docs = []
+    for path in sorted(folder.glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def find(docs: list[dict], kind: str, name: str) -> dict:
+    matches = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(matches) == 1, f"{kind}/{name}: {len(matches)} found"
+    return matches[0]
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_resource_is_valid_for_kubernetes_1_33(rendered, cluster):
+    docs = documents(rendered / cluster)
+    assert len(docs) >= 15
+    for doc in docs:
+        if doc["kind"] in CUSTOM_KINDS:
+            continue
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_full_feature_render_is_valid(rendered_full):
+    docs = documents(rendered_full)
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    statefulset = find(docs, "StatefulSet", "mongodb")
+    assert statefulset["spec"]["replicas"] == 3
+    assert "--replSet" in statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
+    find(docs, "Deployment", "mongo-express")
+    me_ingress = find(docs, "Ingress", "mongo-express")
+    assert me_ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"] == "10.0.0.0/8"
+    assert find(docs, "Ingress", "mcp-server-ingress")["spec"]["tls"][0]["secretName"] == "mcp-tls"
+    me_policy = find(docs, "NetworkPolicy", "mongo-express")
+    assert {"ipBlock": {"cidr": "10.0.0.0/8"}} in me_policy["spec"]["ingress"][0]["from"]
+
+
+def test_seed_names_and_numbers(rendered):
+    docs = documents(rendered / "local-dev")
+    deployment = find(docs, "Deployment", "mcp-server")
+    spec = deployment["spec"]
+    pod = spec["template"]["spec"]
+    container = pod["containers"][0]
+    assert spec["replicas"] == 2
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert pod["terminationGracePeriodSeconds"] == 30
+    assert container["lifecycle"]["preStop"]["exec"]["command"][-1] == "sleep 15"
+    assert container["resources"] == {"requests": {"memory": "256Mi", "cpu": "100m"},
+                                      "limits": {"memory": "512Mi", "cpu": "500m"}}
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
+    annotations = spec["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/port"] == "8080"
+    service = find(docs, "Service", "mcp-server-service")
+    assert service["spec"]["ports"][0]["port"] == 8080
+    nodeport = find(docs, "Service", "mcp-server-nodeport")
+    assert nodeport["spec"]["type"] == "NodePort" and nodeport["spec"]["ports"][0]["nodePort"] == 30800
+    assert nodeport["spec"]["sessionAffinity"] == "ClientIP"
+    assert nodeport["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] == 86400
+    ingress = find(docs, "Ingress", "mcp-server-ingress")
+    ann = ingress["metadata"]["annotations"]
+    assert ann["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "3600"
+    assert ann["nginx.ingress.kubernetes.io/proxy-send-timeout"] == "3600"
+    assert ann["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    assert ann["nginx.ingress.kubernetes.io/session-cookie-expires"] == "86400"
+    hpa = find(docs, "HorizontalPodAutoscaler", "mcp-server-hpa")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 10)
+    targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in hpa["spec"]["metrics"]}
+    assert targets == {"cpu": 70, "memory": 80}
+    assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
+    assert find(docs, "PodDisruptionBudget", "mcp-server-pdb")["spec"]["minAvailable"] == 1
+    assert find(docs, "PodDisruptionBudget", "mongodb-pdb")["spec"]["minAvailable"] == 1
+    statefulset = find(docs, "StatefulSet", "mongodb")
+    claim = statefulset["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    assert claim["spec"]["storageClassName"] == "standard"
+    assert find(docs, "Namespace", "mcp-server")
+    policies = {d["metadata"]["name"] for d in docs if d["kind"] == "NetworkPolicy"}
+    assert {"default-deny", "mcp-server", "mongodb", "mongodb-init"} <= policies
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/kringen/mcp-server:latest"
+
+
+def test_cloud_specific_ingress(rendered):
+    eks = find(documents(rendered / "eks-prod"), "Ingress", "mcp-server-ingress")
+    assert eks["spec"]["ingressClassName"] == "alb"
+    assert eks["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"] \
+        == "idle_timeout.timeout_seconds=4000"
+    gke_docs = documents(rendered / "gke-prod")
+    gke = find(gke_docs, "Ingress", "mcp-server-ingress")
+    assert gke["metadata"]["annotations"]["kubernetes.io/ingress.class"] == "gce"
+    backend = find(gke_docs, "BackendConfig", "mcp-backendconfig")
+    assert backend["apiVersion"] == "cloud.google.com/v1"
+    assert backend["spec"]["timeoutSec"] == 3600
+    assert backend["spec"]["sessionAffinity"]["affinityType"] == "GENERATED_COOKIE"
+    service = find(gke_docs, "Service", "mcp-server-service")
+    assert service["metadata"]["annotations"]["cloud.google.com/backend-config"] == '{"default": "mcp-backendconfig"}'
+    aks = find(documents(rendered / "aks-prod"), "Ingress", "mcp-server-ingress")
+    assert aks["spec"]["ingressClassName"] == "azure-application-gateway"
+    assert aks["metadata"]["annotations"]["appgw.ingress.kubernetes.io/connection-draining-timeout"] == "30"
+    for cluster, storage in [("eks-prod", "gp3"), ("gke-prod", "standard-rwo"), ("aks-prod", "managed-csi")]:
+        statefulset = find(documents(rendered / cluster), "StatefulSet", "mongodb")
+        assert statefulset["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == storage
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_no_secret_is_rendered(rendered, cluster):
+    docs = documents(rendered / cluster)
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    config = find(docs, "ConfigMap", "mcp-server-config")["data"]
+    assert "MONGODB_URI" not in config and "MCP_AUTH_TOKENS" not in config
+    assert config["MCP_AUTH_TOKENS_FILE"] == "/var/run/secrets/mcp/tokens"
+    text = "".join(p.read_text() for p in (rendered / cluster).glob("*.yaml")).lower()
+    assert "password:" not in text and "stringdata" not in text
