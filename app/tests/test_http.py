@@ -184,11 +184,18 @@ async def test_concurrent_posts_on_one_session(server):
 
 
 async def test_health_ready_metrics(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        await client.request("tools/call", {"name": "test_simple_text"})
+        await client.request("no/such/method")
     async with httpx.AsyncClient() as http:
-        assert (await http.get(f"{server.base}/health")).json() == {"status": "ok"}
+        health = (await http.get(f"{server.base}/health")).json()
+        assert health["status"] == "ok" and health["instance"]
         ready = (await http.get(f"{server.base}/ready")).json()
         assert ready["status"] == "ready" and ready["database"] == "ok"
         text = (await http.get(f"{server.base}/metrics")).text
     for name in ("mcp_open_connections", "mcp_messages_total", "mcp_tool_calls_total",
                  "mcp_tool_call_duration_seconds_bucket", "mcp_errors_total"):
         assert name in text
+    assert 'mcp_tool_calls_total{outcome="ok",tool="test_simple_text"}' in text
+    assert 'mcp_errors_total{code="method_not_found"}' in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from tornado.web import RequestHandler
@@ -10,12 +11,16 @@ from .database import Database
 from .session import Core
 
 
+INSTANCE = socket.gethostname()
+
+
 class Health(RequestHandler):
-    """Liveness: the process is up and its event loop answers."""
+    """Liveness: the process is up and its event loop answers. Names the instance (the pod),
+    which shows which replica a client's session-affinity lands on."""
 
     def get(self) -> None:
         self.set_header("Cache-Control", "no-store")
-        self.finish({"status": "ok"})
+        self.finish({"status": "ok", "instance": INSTANCE})
 
 
 class Ready(RequestHandler):
