@@ -84,7 +84,7 @@ def build(settings: Settings) -> Server:
         ],
         websocket_max_message_size=settings.max_message_bytes,
         websocket_ping_interval=settings.ws_ping_seconds or None,
-        websocket_ping_timeout=(settings.ws_ping_seconds * 2) or None,
+        websocket_ping_timeout=settings.ws_ping_seconds or None,  # Tornado caps it at the interval
         log_function=logs.log_request,
         compress_response=False,
         xheaders=False,
