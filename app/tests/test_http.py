@@ -199,3 +199,29 @@ async def test_health_ready_metrics(server):
         assert name in text
     assert 'mcp_tool_calls_total{outcome="ok",tool="test_simple_text"}' in text
     assert 'mcp_errors_total{code="method_not_found"}' in text
+
+
+async def test_a_lost_stream_resumes_with_last_event_id(server):
+    async with RawHttp(server.http_url) as client:
+        await client.initialize()
+        body = {"jsonrpc": "2.0", "id": 31, "method": "tools/call",
+                "params": {"name": "test_tool_with_logging", "arguments": {}}}
+        last_id = None
+        async with client.client.stream("POST", server.http_url, content=json.dumps(body),
+                                        headers=client.headers()) as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("id: "):
+                    last_id = line[4:]
+                if line.startswith("data: ") and line[6:].strip():
+                    break  # the first log message: now drop the connection
+        assert last_id and not last_id.endswith(".0")
+        resumed = await client.client.get(server.http_url, headers=client.headers(**{
+            "Accept": "text/event-stream", "Last-Event-ID": last_id}))
+        assert resumed.status_code == 200
+        messages = [json.loads(line[6:]) for line in resumed.text.splitlines()
+                    if line.startswith("data: ") and line[6:].strip()]
+        assert [m.get("method") for m in messages[:-1]] == ["notifications/message"] * 2
+        assert messages[-1]["id"] == 31 and "result" in messages[-1]
+        unknown = await client.client.get(server.http_url, headers=client.headers(**{
+            "Accept": "text/event-stream", "Last-Event-ID": "nope.3"}))
+        assert unknown.status_code == 404

@@ -76,6 +76,13 @@ class RequestContext:
         """Send notifications/message if the client's log level lets it through."""
         self.session.send_log(level, data, logger, self.channel)
 
+    def close_stream(self) -> None:
+        """End the live Streamable HTTP stream of this request now (SEP-1699 polling); the client
+        resumes it with Last-Event-ID and gets the rest. Nothing to do on a WebSocket."""
+        detach = getattr(self.channel, "detach", None)
+        if detach is not None:
+            detach()
+
     async def request(self, method: str, params: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
         """Ask the client something (sampling, elicitation, roots) and wait for the answer."""
         return await self.session.request_client(method, params, self.channel, timeout)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from typing import Any
 
 from tornado.iostream import StreamClosedError
@@ -29,42 +30,60 @@ SESSION_HEADER = "Mcp-Session-Id"
 VERSION_HEADER = "MCP-Protocol-Version"
 SSE_KEEPALIVE_SECONDS = 15.0
 SSE_RETRY_MS = 1000
+MAX_STORED_EVENTS = 1000
+MAX_STORED_STREAMS = 32
 
 
 class SseChannel:
-    """Collects messages for an SSE stream and wakes its writer."""
+    """The messages of one SSE stream, kept (up to MAX_STORED_EVENTS) so that a client that lost
+    the stream can resume it with Last-Event-ID. Writers follow it with a cursor."""
 
     def __init__(self, stream_id: str):
         self.stream_id = stream_id
-        self.queue: list[dict[str, Any]] = []
-        self._signal: asyncio.Future[None] | None = None
+        self.events: list[tuple[int, dict[str, Any]]] = []
         self.sequence = 0
-        self.closed = False
+        self.finished = False  # no more messages will come
+        self.detached = False  # the server asked to end the live HTTP stream (client resumes later)
+        self._waiters: list[asyncio.Future[None]] = []
 
     def send(self, message: dict[str, Any]) -> None:
-        if self.closed:
+        if self.finished:
             return
-        self.queue.append(message)
+        self.sequence += 1
+        self.events.append((self.sequence, message))
+        if len(self.events) > MAX_STORED_EVENTS:
+            del self.events[: len(self.events) - MAX_STORED_EVENTS]
+        self.wake()
+
+    def finish(self, last: dict[str, Any] | None = None) -> None:
+        if last is not None:
+            self.send(last)
+        self.finished = True
+        self.wake()
+
+    def detach(self) -> None:
+        self.detached = True
         self.wake()
 
     def wake(self) -> None:
-        if self._signal is not None and not self._signal.done():
-            self._signal.set_result(None)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
-    async def wait(self, timeout: float | None = None) -> None:
-        if self.queue:
-            return
-        self._signal = asyncio.get_running_loop().create_future()
+    def after(self, sequence: int) -> list[tuple[int, dict[str, Any]]]:
+        return [event for event in self.events if event[0] > sequence]
+
+    async def changed(self, timeout: float | None = None) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
         try:
-            await asyncio.wait_for(self._signal, timeout)
+            await asyncio.wait_for(waiter, timeout)
         except asyncio.TimeoutError:
             pass
-        finally:
-            self._signal = None
 
-    def next_event_id(self) -> str:
-        self.sequence += 1
-        return f"{self.stream_id}.{self.sequence}"
+    def event_id(self, sequence: int) -> str:
+        return f"{self.stream_id}.{sequence}"
 
 
 class HttpSession:
@@ -75,6 +94,13 @@ class HttpSession:
         self.session = session
         self.limiter = limiter
         self.get_stream: SseChannel | None = None
+        self.streams: OrderedDict[str, SseChannel] = OrderedDict()
+
+    def keep(self, channel: SseChannel) -> None:
+        """Remember a stream so that it can be resumed; the oldest are forgotten."""
+        self.streams[channel.stream_id] = channel
+        while len(self.streams) > MAX_STORED_STREAMS:
+            self.streams.popitem(last=False)
 
 
 class HttpSessions:
@@ -104,8 +130,7 @@ class HttpSessions:
             return False
         http_session.session.close()
         if http_session.get_stream is not None:
-            http_session.get_stream.closed = True
-            http_session.get_stream.wake()
+            http_session.get_stream.finish()
         self.core.metrics.connections.labels(TRANSPORT).dec()
         return True
 
@@ -177,11 +202,30 @@ class StreamableHttp(RequestHandler):
             return None
         return http_session
 
-    def _write_event(self, channel: SseChannel, message: dict[str, Any] | None) -> None:
+    def _write_event(self, channel: SseChannel, sequence: int, message: dict[str, Any] | None) -> None:
         data = b"" if message is None else jsonrpc.encode(message)
-        self.write(b"id: " + channel.next_event_id().encode() + b"\ndata: " + data + b"\n\n")
+        self.write(b"id: " + channel.event_id(sequence).encode() + b"\ndata: " + data + b"\n\n")
         if message is not None:
             self.core.metrics.message_out(TRANSPORT)
+
+    def _write_priming(self, channel: SseChannel) -> None:
+        """retry, and an event with an id and no data: the client can resume from here."""
+        self.write(f"retry: {SSE_RETRY_MS}\n".encode())
+        self._write_event(channel, 0, None)
+
+    async def _follow(self, channel: SseChannel, sequence: int, keepalive: float | None = None) -> int:
+        """Write the channel's events after `sequence` as they come, until it finishes or detaches."""
+        while True:
+            for seq, message in channel.after(sequence):
+                self._write_event(channel, seq, message)
+                sequence = seq
+            await self.flush()
+            if channel.finished or channel.detached or self.core.shutting_down:
+                return sequence
+            before = channel.sequence
+            await channel.changed(keepalive)
+            if keepalive is not None and channel.sequence == before and not (channel.finished or channel.detached):
+                self.write(b": keep-alive\n\n")
 
     def _start_sse(self) -> None:
         self.set_header("Content-Type", "text/event-stream")
@@ -242,7 +286,7 @@ class StreamableHttp(RequestHandler):
         self.finish(jsonrpc.encode(response))
 
     async def _one(self, http_session: HttpSession, message: Any) -> None:
-        channel = SseChannel(secrets.token_hex(4))
+        channel = SseChannel(secrets.token_hex(6))
         try:
             pending = http_session.session.receive(message, channel)
         except jsonrpc.JsonRpcError as exc:
@@ -253,10 +297,12 @@ class StreamableHttp(RequestHandler):
             self.finish()
             return
         task = asyncio.ensure_future(pending)
-        task.add_done_callback(lambda _t: channel.wake())
-        await channel.wait()
-        if task.done() and not channel.queue:
-            response = task.result()
+        task.add_done_callback(lambda done: channel.finish(None if done.cancelled() else done.result()))
+        if not task.done():
+            await channel.changed()
+        if task.done() and channel.sequence <= 1:
+            # The answer is all there is: plain JSON.
+            response = None if task.cancelled() else task.result()
             if response is None:  # cancelled by the client
                 self.set_status(202)
                 self.finish()
@@ -265,32 +311,22 @@ class StreamableHttp(RequestHandler):
             self.core.metrics.message_out(TRANSPORT)
             self.finish(jsonrpc.encode(response))
             return
-        await self._stream_until_done(channel, task)
-
-    async def _stream_until_done(self, channel: SseChannel, task: asyncio.Future[Any]) -> None:
+        # Something comes before the answer (progress, logs, a request to the client): stream it.
+        http_session.keep(channel)
         self._start_sse()
+        self._write_priming(channel)
         try:
-            while True:
-                while channel.queue:
-                    self._write_event(channel, channel.queue.pop(0))
-                await self.flush()
-                if task.done():
-                    break
-                await channel.wait()
-            response = task.result()
-            if response is not None:
-                self._write_event(channel, response)
+            await self._follow(channel, 0)
             self.finish()
         except StreamClosedError:
-            # The client went away; the call still runs to completion (disconnect is not cancel).
-            channel.closed = True
+            pass  # the call still runs to completion (disconnect is not cancel); its events stay resumable
 
     async def _batch(self, http_session: HttpSession, messages: list[Any]) -> None:
         if http_session.session.protocol_version != "2025-03-26" or not messages:
             self._error(400, jsonrpc.INVALID_REQUEST,
                         "Invalid Request: JSON-RPC batches are only accepted in protocol version 2025-03-26")
             return
-        channel = SseChannel(secrets.token_hex(4))
+        channel = SseChannel(secrets.token_hex(6))
         waits = []
         errors = []
         for message in messages:
@@ -318,40 +354,52 @@ class StreamableHttp(RequestHandler):
         http_session = self._session_for()
         if http_session is None:
             return
-        if http_session.get_stream is not None and not http_session.get_stream.closed:
+        last_event = self.request.headers.get("Last-Event-ID")
+        if last_event:
+            await self._resume(http_session, last_event)
+            return
+        if http_session.get_stream is not None and not http_session.get_stream.finished:
             self._error(409, jsonrpc.INVALID_REQUEST, "Conflict: this session already has a GET stream open")
             return
-        channel = SseChannel(secrets.token_hex(4))
+        channel = SseChannel(secrets.token_hex(6))
         self._get_channel = channel
         http_session.get_stream = channel
+        http_session.keep(channel)
         http_session.session.outbox = channel
         self._start_sse()
-        self.write(f"retry: {SSE_RETRY_MS}\n".encode())
-        self._write_event(channel, None)  # primes the client with an event id to resume from
+        self._write_priming(channel)
         try:
-            await self.flush()
-            while not channel.closed and not self.core.shutting_down:
-                await channel.wait(SSE_KEEPALIVE_SECONDS)
-                if not channel.queue:
-                    self.write(b": keep-alive\n\n")
-                while channel.queue:
-                    self._write_event(channel, channel.queue.pop(0))
-                await self.flush()
+            await self._follow(channel, 0, keepalive=SSE_KEEPALIVE_SECONDS)
             self.finish()
         except StreamClosedError:
             pass
         finally:
-            channel.closed = True
             if http_session.get_stream is channel:
+                channel.finish()
                 http_session.get_stream = None
                 http_session.session.outbox = NullChannel()
+
+    async def _resume(self, http_session: HttpSession, last_event: str) -> None:
+        """Replay a stream after Last-Event-ID, then follow it until its answer."""
+        stream_id, _sep, sequence = last_event.strip().rpartition(".")
+        channel = http_session.streams.get(stream_id)
+        if channel is None or not sequence.isdigit():
+            self._error(404, jsonrpc.INVALID_REQUEST, "Not Found: no stream to resume with that Last-Event-ID")
+            return
+        self._start_sse()
+        self.write(f"retry: {SSE_RETRY_MS}\n".encode())
+        try:
+            channel.detached = False
+            await self._follow(channel, int(sequence), keepalive=SSE_KEEPALIVE_SECONDS)
+            self.finish()
+        except StreamClosedError:
+            pass
 
     def on_connection_close(self) -> None:
         # Wake a GET stream waiting for messages so it notices the client left.
         channel = self._get_channel
         if channel is not None:
-            channel.closed = True
-            channel.wake()
+            channel.finish()
 
     # --- DELETE ----------------------------------------------------------------
 

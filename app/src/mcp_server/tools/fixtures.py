@@ -126,6 +126,9 @@ def _elicitation_summary(answer: dict[str, Any]) -> str:
 
 
 async def reconnection(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+    ctx.log("info", "Reconnection test started: closing the stream; resume it with Last-Event-ID")
+    await asyncio.sleep(0.05)
+    ctx.close_stream()
     await asyncio.sleep(0.2)
     return [text("Reconnection test completed")]
 
