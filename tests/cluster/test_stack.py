@@ -1,0 +1,266 @@
+"""The deployed stack on a real cluster (run by molecule's verify, after deploy.yml).
+
+In order: rollout and objects; the official MCP clients through the NodePort and a probe through
+mcp-server-service inside the cluster; session affinity; mongo-express auth; a document surviving
+the MongoDB pod's deletion and a rolling restart, during which a WebSocket client sees 1001 and no
+acknowledged call is lost; undeploy keeping the volume and a redeploy finding the document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+import websockets
+from mcp import ClientSession
+from mcp.client.websocket import websocket_client
+from websockets.exceptions import ConnectionClosed
+
+REPO = Path(__file__).resolve().parents[2]
+NAMESPACE = os.environ.get("MCP_NAMESPACE", "mcp-server")
+NODE = os.environ.get("MCP_NODE_ADDRESS", "127.0.0.1:30800")
+WS_URL, HTTP_URL, HEALTH_URL = f"ws://{NODE}/mcp", f"http://{NODE}/mcp", f"http://{NODE}/health"
+DOC_ID = f"cluster-{uuid.uuid4().hex[:8]}"
+
+
+def kubectl_path() -> str:
+    out = subprocess.run(["bash", str(REPO / "hack/build/kubernetes.sh")], capture_output=True, text=True, check=True)
+    return str(Path(out.stdout.strip().splitlines()[-1]) / "kubectl")
+
+
+KUBECTL = kubectl_path()
+
+
+def kubectl(*args: str, check: bool = True, timeout: int = 300) -> str:
+    result = subprocess.run([KUBECTL, "-n", NAMESPACE, *args], capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"kubectl {' '.join(args)}: {result.stderr}")
+    return result.stdout
+
+
+def kget(*args: str) -> dict:
+    return json.loads(kubectl("get", *args, "-o", "json"))
+
+
+def secret(name: str, key: str) -> str:
+    return base64.b64decode(kget("secret", name)["data"][key]).decode()
+
+
+@pytest.fixture(scope="module")
+def token() -> str:
+    return secret("mcp-server-auth", "tokens").split()[0]
+
+
+def ws_url_with(token: str) -> str:
+    return WS_URL.replace("ws://", f"ws://mcp:{token}@")
+
+
+async def call_tool(token: str, name: str, arguments: dict) -> dict:
+    async with websocket_client(ws_url_with(token)) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            result = await session.call_tool(name, arguments)
+            return result.model_dump(by_alias=True, exclude_none=True)
+
+
+def wait_ready(kind: str, name: str, timeout: int = 300) -> None:
+    kubectl("rollout", "status", f"{kind}/{name}", f"--timeout={timeout}s", timeout=timeout + 30)
+
+
+def in_pod_python(code: str) -> str:
+    return kubectl("exec", "deploy/mcp-server", "-c", "server", "--", "python3", "-c", code, timeout=120)
+
+
+# --- rollout and objects -------------------------------------------------------------------
+
+def test_everything_rolled_out():
+    wait_ready("deployment", "mcp-server")
+    wait_ready("statefulset", "mongodb")
+    wait_ready("deployment", "mongo-express")
+    deployment = kget("deployment", "mcp-server")
+    assert deployment["status"]["readyReplicas"] == 2
+    pods = kget("pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server")["items"]
+    ready = [p for p in pods if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"]["conditions"])]
+    assert len(ready) == 2
+    assert kget("hpa", "mcp-server-hpa")["spec"]["maxReplicas"] == 10
+    assert kget("pdb", "mcp-server-pdb")["spec"]["minAvailable"] == 1
+    assert kget("pdb", "mongodb-pdb")["spec"]["minAvailable"] == 1
+    policies = {p["metadata"]["name"] for p in kget("networkpolicy")["items"]}
+    assert {"default-deny", "mcp-server", "mongodb", "mongodb-init", "mongo-express"} <= policies
+    jobs = kget("jobs", "-l", "app.kubernetes.io/name=mongodb-init")["items"]
+    assert len(jobs) == 1 and jobs[0]["status"].get("succeeded") == 1
+    claims = kget("pvc")["items"]
+    assert [c["status"]["phase"] for c in claims] == ["Bound"]
+    config = kget("configmap", "mcp-server-config")["data"]
+    assert not any("token" in v.lower() or "password" in v.lower() for v in config.values())
+
+
+# --- MCP through the NodePort and through the Service ------------------------------------------
+
+def test_sdk1_websocket_client_through_the_nodeport(token):
+    async def scenario() -> None:
+        async with websocket_client(ws_url_with(token)) as (read, write):
+            async with ClientSession(read, write) as session:
+                init = await session.initialize()
+                assert init.serverInfo.name == "kringen-mcp-server"
+                tools = {t.name for t in (await session.list_tools()).tools}
+                assert {"save_note", "get_note", "search_notes"} <= tools
+                saved = await session.call_tool("save_note", {"id": DOC_ID, "title": "Survivor",
+                                                              "content": "kept across pods and restarts"})
+                assert not saved.isError, saved
+                got = await session.call_tool("get_note", {"id": DOC_ID})
+                assert got.structuredContent["content"] == "kept across pods and restarts"
+    asyncio.run(scenario())
+
+
+def test_sdk2_streamable_http_client_through_the_nodeport(token):
+    python = os.environ.get("MCP_SDK2_PYTHON", str(REPO / ".venv-sdk2/bin/python"))
+    out = subprocess.run([python, str(REPO / "app/tests/sdk2/roundtrip.py"), HTTP_URL, token, "legacy"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["got"]["content"] == "streamable http" and seen["protocol_version"] == "2025-11-25"
+
+
+def test_probe_through_the_service_inside_the_cluster():
+    for url in ("ws://mcp-server-service:8080/mcp", f"http://mcp-server-service.{NAMESPACE}.svc.cluster.local:8080/mcp"):
+        out = kubectl("exec", "deploy/mcp-server", "-c", "server", "--", "python3", "-m", "mcp_server.probe", url,
+                      "get_note", json.dumps({"id": DOC_ID}), timeout=120)
+        seen = json.loads(out.strip().splitlines()[-1])
+        assert seen["result"]["structuredContent"]["title"] == "Survivor", seen
+
+
+def test_unauthenticated_clients_are_refused():
+    request = urllib.request.Request(HTTP_URL, method="POST", data=b"{}", headers={
+        "Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+
+
+def test_client_ip_affinity_keeps_one_pod():
+    instances = set()
+    for _ in range(12):
+        with urllib.request.urlopen(HEALTH_URL, timeout=10) as response:
+            instances.add(json.loads(response.read())["instance"])
+    assert len(instances) == 1, instances
+
+
+def test_mongo_express_needs_its_credentials():
+    user, password = secret("mongo-express-auth", "username"), secret("mongo-express-auth", "password")
+    code = (
+        "import base64, urllib.request, urllib.error\n"
+        "def status(headers):\n"
+        "    try:\n"
+        f"        return urllib.request.urlopen(urllib.request.Request('http://mongo-express:8081/', headers=headers), timeout=20).status\n"
+        "    except urllib.error.HTTPError as e:\n"
+        "        return e.code\n"
+        f"good = base64.b64encode(b'{user}:' + open('/dev/stdin', 'rb').read().strip()).decode()\n"
+        "print(status({}), status({'Authorization': 'Basic ' + base64.b64encode(b'admin:wrong').decode()}),"
+        " status({'Authorization': 'Basic ' + good}))\n"
+    )
+    result = subprocess.run([KUBECTL, "-n", NAMESPACE, "exec", "-i", "deploy/mcp-server", "-c", "server", "--",
+                             "python3", "-c", code], input=password, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["401", "401", "200"]
+
+
+# --- durability -------------------------------------------------------------------------------
+
+def test_document_survives_deleting_the_mongodb_pod(token):
+    kubectl("delete", "pod", "mongodb-0", "--wait=true", timeout=180)
+    wait_ready("statefulset", "mongodb")
+    deadline = time.monotonic() + 120
+    while True:
+        got = asyncio.run(call_tool(token, "get_note", {"id": DOC_ID}))
+        if not got.get("isError"):
+            break
+        assert time.monotonic() < deadline, got
+        time.sleep(2)
+    assert got["structuredContent"]["content"] == "kept across pods and restarts"
+
+
+def test_rolling_restart_closes_with_1001_and_loses_no_acknowledged_call(token):
+    acknowledged: list[str] = []
+    close_codes: list[int] = []
+
+    async def writer(stop: asyncio.Event) -> None:
+        counter = 0
+        while not stop.is_set():
+            try:
+                async with websockets.connect(WS_URL, subprotocols=["mcp"], open_timeout=10,
+                                              additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+                    await ws.send(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}))
+                    json.loads(await ws.recv())
+                    await ws.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+                    while not stop.is_set():
+                        counter += 1
+                        note_id = f"roll-{DOC_ID}-{counter}"
+                        await ws.send(json.dumps({"jsonrpc": "2.0", "id": counter, "method": "tools/call", "params": {
+                            "name": "save_note", "arguments": {"id": note_id, "title": "r", "content": "r"}}}))
+                        reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                        if "result" in reply and not reply["result"].get("isError"):
+                            acknowledged.append(note_id)
+                        await asyncio.sleep(0.05)
+            except ConnectionClosed as closed:
+                if closed.rcvd is not None:
+                    close_codes.append(closed.rcvd.code)
+                await asyncio.sleep(0.2)
+            except (OSError, asyncio.TimeoutError, websockets.InvalidStatus):
+                await asyncio.sleep(0.5)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(writer(stop))
+        await asyncio.sleep(2)
+        await asyncio.to_thread(kubectl, "rollout", "restart", "deployment/mcp-server")
+        await asyncio.to_thread(wait_ready, "deployment", "mcp-server", 600)
+        await asyncio.sleep(3)
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+    asyncio.run(scenario())
+    assert close_codes and set(close_codes) == {1001}, close_codes
+    assert len(acknowledged) > 20
+    missing = [n for n in acknowledged if asyncio.run(call_tool(token, "get_note", {"id": n})).get("isError")]
+    assert not missing, f"{len(missing)} acknowledged saves lost: {missing[:5]}"
+    got = asyncio.run(call_tool(token, "get_note", {"id": DOC_ID}))
+    assert got["structuredContent"]["title"] == "Survivor"
+
+
+# --- undeploy and redeploy ---------------------------------------------------------------------
+
+def run_playbook(name: str, *extra: str) -> None:
+    playbook = os.environ.get("ANSIBLE_PLAYBOOK", str(REPO / ".venv-ansible/bin/ansible-playbook"))
+    result = subprocess.run([playbook, "-i", str(REPO / "inventories/local/hosts.yml"), str(REPO / "playbooks" / name),
+                             *extra], cwd=REPO, capture_output=True, text=True, timeout=1800,
+                            env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_undeploy_keeps_the_volume_and_a_redeploy_finds_the_document(token):
+    run_playbook("undeploy.yml")
+    left = kubectl("get", "deployment,statefulset,service,hpa,pdb,networkpolicy,configmap,job,ingress",
+                   "-l", "app.kubernetes.io/part-of=kringen-mcp-server", "-o", "name").strip()
+    assert left == "", left
+    claims = kget("pvc")["items"]
+    assert len(claims) == 1 and claims[0]["status"]["phase"] == "Bound"
+    assert kget("secret", "mongodb-credentials") and kget("secret", "mcp-server-auth")
+    run_playbook("deploy.yml")
+    wait_ready("deployment", "mcp-server")
+    got = asyncio.run(call_tool(token, "get_note", {"id": DOC_ID}))
+    assert got["structuredContent"]["content"] == "kept across pods and restarts"
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-v"]))
