@@ -1,0 +1,17 @@
+/* The sandbox ("pause") process of every pod: holds the pod's namespaces, reaps zombies,
+ * exits on SIGINT/SIGTERM. Built static so its image is FROM scratch. */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void stop(int sig) { (void)sig; _exit(0); }
+static void reap(int sig) { (void)sig; while (waitpid(-1, NULL, WNOHANG) > 0) {} }
+
+int main(void) {
+  struct sigaction on_stop = {.sa_handler = stop}, on_child = {.sa_handler = reap, .sa_flags = SA_NOCLDSTOP};
+  sigaction(SIGINT, &on_stop, NULL);
+  sigaction(SIGTERM, &on_stop, NULL);
+  sigaction(SIGCHLD, &on_child, NULL);
+  for (;;) pause();
+}

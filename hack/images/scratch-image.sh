@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# scratch-image.sh IMAGE BINARY [ARGS...]: an image FROM scratch holding one static binary as its
+# entrypoint, built and pushed to the local registry unless it is there already.
+set -euo pipefail
+source "$(dirname "$0")/../localcluster/lib.sh"
+image="$1" binary="$2"; shift 2
+repo="${image#*/}"; tag="${repo##*:}"; repo="${repo%:*}"
+if curl -fs -o /dev/null "http://$REGISTRY/v2/$repo/manifests/$tag" \
+     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'; then
+  echo "$image present"; exit 0
+fi
+context="$(mktemp -d)"
+cp "$binary" "$context/entrypoint"
+entry='["/entrypoint"'
+for arg in "$@"; do entry+=", \"$arg\""; done
+entry+="]"
+printf 'FROM scratch\nCOPY entrypoint /entrypoint\nENTRYPOINT %s\n' "$entry" >"$context/Dockerfile"
+docker build -q -t "$image" "$context" >"$LOGS/build-${repo//\//-}.log" 2>&1
+docker push -q "$image" >/dev/null
+rm -rf "$context"
+echo "$image built"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A cluster CA and every certificate the components need, made once with openssl.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$CERTS"
+
+if [[ ! -f ca.key ]]; then
+  openssl genrsa -out ca.key 2048 2>/dev/null
+  openssl req -x509 -new -nodes -key ca.key -subj "/CN=kringen-local-ca" -days 3650 -out ca.crt 2>/dev/null
+fi
+if [[ ! -f sa.key ]]; then
+  openssl genrsa -out sa.key 2048 2>/dev/null
+  openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+fi
+
+# cert NAME CN ORG [SANS]: a key and a CA-signed certificate (client and server usage).
+cert() {
+  local name="$1" cn="$2" org="$3" sans="${4:-}"
+  [[ -f "$name.crt" ]] && return 0
+  openssl genrsa -out "$name.key" 2048 2>/dev/null
+  local subject="/CN=$cn"
+  [[ -n "$org" ]] && subject="/O=$org$subject"
+  openssl req -new -key "$name.key" -subj "$subject" -out "$name.csr" 2>/dev/null
+  {
+    echo "basicConstraints=CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "extendedKeyUsage=serverAuth,clientAuth"
+    [[ -n "$sans" ]] && echo "subjectAltName=$sans"
+  } >"$name.ext"
+  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+    -extfile "$name.ext" -out "$name.crt" 2>/dev/null
+  rm -f "$name.csr" "$name.ext"
+}
+
+cert apiserver kube-apiserver "" \
+  "IP:127.0.0.1,IP:$NODE_IP,IP:$API_SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.$CLUSTER_DOMAIN"
+cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
+cert admin kubernetes-admin system:masters
+cert controller-manager system:kube-controller-manager ""
+cert scheduler system:kube-scheduler ""
+cert kubelet "system:node:$NODE_NAME" system:nodes "IP:127.0.0.1,IP:$NODE_IP,DNS:$NODE_NAME"
+cert kube-proxy system:kube-proxy ""
+
+# kubeconfig NAME USER: a kubeconfig for the API server on the node address.
+kubeconfig() {
+  local file="$CLUSTER_DIR/$1.kubeconfig" user="$2"
+  [[ "$1" == admin ]] && file="$KUBECONFIG_ADMIN"
+  cat >"$file" <<CONF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: kringen-local
+    cluster:
+      certificate-authority: $CERTS/ca.crt
+      server: https://127.0.0.1:6443
+users:
+  - name: $user
+    user:
+      client-certificate: $CERTS/$user.crt
+      client-key: $CERTS/$user.key
+contexts:
+  - name: kringen-local
+    context:
+      cluster: kringen-local
+      user: $user
+current-context: kringen-local
+CONF
+  chmod 600 "$file"
+}
+kubeconfig admin admin
+kubeconfig controller-manager controller-manager
+kubeconfig scheduler scheduler
+kubeconfig kubelet kubelet
+kubeconfig kube-proxy kube-proxy
+echo "certificates and kubeconfigs in $CLUSTER_DIR"

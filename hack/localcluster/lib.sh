@@ -1,0 +1,76 @@
+# Settings and helpers shared by the local-cluster scripts. Sourced, never run.
+# shellcheck shell=bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+CLUSTER_DIR="${CLUSTER_DIR:-$KRINGEN_CACHE/cluster}"
+CERTS="$CLUSTER_DIR/pki"
+RUN="$CLUSTER_DIR/run"           # pid files
+LOGS="$CLUSTER_DIR/logs"
+KUBECONFIG_ADMIN="$CLUSTER_DIR/kubeconfig"
+NODE_NAME="kringen-node"
+NODE_IP="10.99.0.1"               # on lo: reachable from pods, never routed out
+NODE_IFACE="lo"
+POD_CIDR="10.88.0.0/16"
+SERVICE_CIDR="10.0.0.0/24"
+API_SERVICE_IP="10.0.0.1"
+DNS_SERVICE_IP="10.0.0.10"
+CLUSTER_DOMAIN="cluster.local"
+REGISTRY="127.0.0.1:5000"
+PAUSE_IMAGE="$REGISTRY/kringen/pause:3.10"
+CONTAINERD_ROOT="/var/lib/kringen-containerd"
+CONTAINERD_STATE="/run/kringen-containerd"
+CONTAINERD_SOCK="$CONTAINERD_STATE/containerd.sock"
+CONTAINERD_CONFIG_DIR="$CLUSTER_DIR/containerd"
+CNI_CONF_DIR="/etc/cni/net.d"
+CNI_BIN_DIR="/usr/lib/cni"
+KUBELET_ROOT="/var/lib/kubelet"
+VOLUMES="$CLUSTER_DIR/volumes"
+mkdir -p "$CLUSTER_DIR" "$CERTS" "$RUN" "$LOGS"
+export DOCKER_BUILDKIT=0  # the Debian dockerd has no BuildKit front end to pull; the classic builder needs none
+
+k8s_bin() { echo "$KUBERNETES_BIN/$1"; }
+kubectl_admin() { "$KUBERNETES_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
+
+# running NAME: is the process recorded in $RUN/NAME.pid alive?
+running() {
+  local pidfile="$RUN/$1.pid"
+  [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+# start_daemon NAME CMD...: start CMD in the background (once), logging to $LOGS/NAME.log.
+start_daemon() {
+  local name="$1"; shift
+  if running "$name"; then return 0; fi
+  nohup "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+stop_daemon() {
+  local name="$1" pidfile="$RUN/$1.pid" pid
+  [[ -f "$pidfile" ]] || return 0
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# wait_for WHAT SECONDS CMD...: retry CMD until it succeeds.
+wait_for() {
+  local what="$1" seconds="$2"; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then echo "timed out after ${seconds}s waiting for $what" >&2; return 1; fi
+    sleep 1
+  done
+}
+
+resolve_binaries() {
+  KUBERNETES_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/kubernetes.sh" | tail -1)"
+  ETCD_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/etcd.sh" | tail -1)"
+  COREDNS_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/coredns.sh" | tail -1)"
+  FERRETDB_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/ferretdb.sh" | tail -1)"
+  export KUBERNETES_BIN ETCD_BIN COREDNS_BIN FERRETDB_BIN
+}
