@@ -6,8 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/../localcluster/lib.sh"
 
 IMAGE="$REGISTRY/kringen/python:3.11-bookworm"
-if docker image inspect "$IMAGE" >/dev/null 2>&1 && curl -fsS "http://$REGISTRY/v2/kringen/python/manifests/3.11-bookworm" \
-     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null 2>&1; then
+if curl -fs -o /dev/null "http://$REGISTRY/v2/kringen/python/manifests/3.11-bookworm" \
+     -H "Accept: application/vnd.docker.distribution.manifest.v2+json"; then
   echo "$IMAGE present"; exit 0
 fi
 rootfs="$KRINGEN_CACHE/rootfs/bookworm-python"
@@ -21,4 +21,5 @@ rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 tar -C "$rootfs" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]' - "$IMAGE"
-docker push -q "$IMAGE"
+docker push -q "$IMAGE" >/dev/null
+echo "$IMAGE built"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make cluster-status`: is every part of the local cluster alive? Exits 1 if not.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/lib.sh"
+resolve_binaries
+healthy=0
+check() {
+  local what="$1"; shift
+  if "$@" >/dev/null 2>&1; then printf '  %-22s ok\n' "$what"; else printf '  %-22s DOWN\n' "$what"; healthy=1; fi
+}
+for daemon in registry etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy provisioner; do
+  check "$daemon" running "$daemon"
+done
+check "docker" docker info
+check "apiserver /readyz" kubectl_admin get --raw /readyz
+node_ready() {
+  [[ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
+}
+check "node $NODE_NAME Ready" node_ready
+check "cluster DNS" python3 "$here/dns_check.py" "$DNS_SERVICE_IP" "kubernetes.default.svc.$CLUSTER_DOMAIN"
+echo "KUBECONFIG=$KUBECONFIG_ADMIN"
+exit "$healthy"
