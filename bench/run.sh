@@ -6,7 +6,7 @@
 #
 # Environment knobs (defaults in brackets):
 #   BENCH_WARMUP [1s]  BENCH_DURATION [4s]      one throughput run (fresh connections each run)
-#   BENCH_REPS [2]                              interleaved runs per server and concurrency (8 s measured in all)
+#   BENCH_REPS [3]                              interleaved runs per server and concurrency (12 s measured in all)
 #   BENCH_CONNS ["1 50"]                        concurrencies measured
 #   BENCH_IDLE_SESSIONS [10000]                 idle WebSocket sessions for the memory test
 #   BENCH_SERVER_CPU [0]  BENCH_CLIENT_CPU [1]  CPUs the servers / the load generator are pinned to
@@ -42,15 +42,18 @@ logs="$results/logs"
 mkdir -p "$logs"
 
 # ------------------------------------------------------------------ processes we start
-pids=()
+pids=()        # started and not yet reaped (a reaped pid may be reused: never signal it)
+fdb_dir=""
 cleanup() {
   local pid
   for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; fi
+    kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${pids[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
+  [[ -n "$fdb_dir" ]] && rm -rf "$fdb_dir"
+  return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -68,17 +71,20 @@ start() {
   pids+=("$started_pid")
 }
 
-# stop PID: SIGTERM, wait (up to 20 s), SIGKILL if it is still there.
+# stop PID: SIGTERM, wait (up to 20 s), SIGKILL if it is still there; then forget it.
 stop() {
-  local pid="$1" i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 200; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  local pid="$1" i p keep=()
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 200; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" 2>/dev/null || true; }
+  fi
   wait "$pid" 2>/dev/null || true
+  for p in "${pids[@]}"; do [[ "$p" == "$pid" ]] || keep+=("$p"); done
+  pids=("${keep[@]}")
 }
 
 free_port() {
@@ -198,7 +204,7 @@ check_alive() {  # check_alive KIND PID
 # All servers run at once (pinned to the same CPU; only the one under load is busy). The
 # runs are interleaved: for each concurrency, REPS rounds of ours, echo, SDK, ... so slow
 # drift on a shared machine hits every server alike; report.py adds the rounds up.
-REPS="${BENCH_REPS:-2}"
+REPS="${BENCH_REPS:-3}"
 kinds=(ours echo sdk)
 [[ "$SDK_FAST" == 1 ]] && kinds+=(sdk_fast)
 [[ "$OURS_HTTP" == 1 ]] && kinds+=(ours_http)
@@ -274,6 +280,7 @@ memory echo
 
 stop "$fdb_pid"
 rm -rf "$fdb_dir"
+fdb_dir=""
 
 # ------------------------------------------------------------------ 3. report
 env_info="$("$PY" -c 'import platform,tornado,uvloop; print(f"python {platform.python_version()}, tornado {tornado.version}, uvloop {uvloop.__version__}")')"

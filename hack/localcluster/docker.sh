@@ -10,7 +10,7 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 mkdir -p "$CLUSTER_DIR/registry"
-cat >"$CLUSTER_DIR/registry.yml" <<CONF
+write_if_changed "$CLUSTER_DIR/registry.yml" <<CONF
 version: 0.1
 log:
   level: warn

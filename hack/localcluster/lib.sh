@@ -45,6 +45,15 @@ start_daemon() {
   echo $! >"$RUN/$name.pid"
 }
 
+# write_if_changed FILE: stdin to FILE, leaving FILE untouched when the content is the same
+# (kube-proxy exits when its configuration file changes).
+write_if_changed() {
+  local file="$1" tmp
+  tmp="$(mktemp "$file.XXXX")"
+  cat >"$tmp"
+  if [[ -f "$file" ]] && cmp -s "$tmp" "$file"; then rm -f "$tmp"; else mv "$tmp" "$file"; fi
+}
+
 stop_daemon() {
   local name="$1" pidfile="$RUN/$1.pid" pid
   [[ -f "$pidfile" ]] || return 0

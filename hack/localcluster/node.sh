@@ -7,13 +7,13 @@ resolve_binaries
 
 # --- containerd ------------------------------------------------------------------------------
 mkdir -p "$CONTAINERD_CONFIG_DIR/certs.d/$REGISTRY" "$CONTAINERD_ROOT" "$CONTAINERD_STATE"
-cat >"$CONTAINERD_CONFIG_DIR/certs.d/$REGISTRY/hosts.toml" <<CONF
+write_if_changed "$CONTAINERD_CONFIG_DIR/certs.d/$REGISTRY/hosts.toml" <<CONF
 server = "http://$REGISTRY"
 [host."http://$REGISTRY"]
   capabilities = ["pull", "resolve"]
   skip_verify = true
 CONF
-cat >"$CONTAINERD_CONFIG_DIR/config.toml" <<CONF
+write_if_changed "$CONTAINERD_CONFIG_DIR/config.toml" <<CONF
 version = 2
 root = "$CONTAINERD_ROOT"
 state = "$CONTAINERD_STATE"
@@ -42,7 +42,7 @@ wait_for "containerd" 60 ctr --address "$CONTAINERD_SOCK" version
 
 # --- CNI: one bridge, host-local addresses, portmap for hostPorts --------------------------
 mkdir -p "$CNI_CONF_DIR"
-cat >"$CNI_CONF_DIR/10-kringen.conflist" <<CONF
+write_if_changed "$CNI_CONF_DIR/10-kringen.conflist" <<CONF
 {
   "cniVersion": "0.4.0",
   "name": "kringen",
@@ -56,7 +56,7 @@ cat >"$CNI_CONF_DIR/10-kringen.conflist" <<CONF
 CONF
 
 # --- kubelet ---------------------------------------------------------------------------------
-cat >"$CLUSTER_DIR/kubelet.yaml" <<CONF
+write_if_changed "$CLUSTER_DIR/kubelet.yaml" <<CONF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 authentication:
@@ -85,7 +85,7 @@ start_daemon kubelet "$(k8s_bin kubelet)" --config "$CLUSTER_DIR/kubelet.yaml" \
   --root-dir "$KUBELET_ROOT" --v=1
 
 # --- kube-proxy ------------------------------------------------------------------------------
-cat >"$CLUSTER_DIR/kube-proxy.yaml" <<CONF
+write_if_changed "$CLUSTER_DIR/kube-proxy.yaml" <<CONF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: "$CLUSTER_DIR/kube-proxy.kubeconfig"}
