@@ -10,7 +10,8 @@ PY := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help test test-app test-collection run bench venv sdk2-venv ansible-venv collection-link ferretdb \
-        render lint sanity publish docker-build-publish docker-publish k8s-deploy clean
+        render lint sanity publish docker-build-publish docker-publish k8s-deploy clean \
+        up down test-cluster cluster-up cluster-down cluster-status
 
 help:
 	@echo "make up        deploy the whole stack (local cluster when no other is configured)"
@@ -48,7 +49,7 @@ collection-link:
 ferretdb:
 	@bash hack/build/ferretdb.sh >/dev/null
 
-test: test-app test-collection
+test: test-app test-collection test-cluster
 
 test-app: venv sdk2-venv ferretdb
 	cd app && MCP_SDK2_PYTHON=$(SDK2_VENV)/bin/python $(PY) -m pytest $(PYTEST_ARGS)
@@ -76,6 +77,27 @@ publish: docker-publish
 
 k8s-deploy: ansible-venv collection-link
 	$(ANSIBLE_PLAYBOOK) -i $(INVENTORY) playbooks/deploy.yml
+
+# The local single-node Kubernetes (hack/localcluster): built from the Go module proxy and Debian packages.
+cluster-up:
+	bash hack/localcluster/up.sh
+cluster-down:
+	bash hack/localcluster/down.sh
+cluster-status:
+	bash hack/localcluster/status.sh
+
+# The main job: deploy the whole stack (to KUBECONFIG's cluster when it answers, else the local one).
+up: venv ansible-venv collection-link
+	bash hack/up.sh
+
+down: ansible-venv collection-link
+	bash hack/down.sh
+
+# molecule test: local cluster up, deploy.yml, idempotence, verify (tests/cluster), undeploy; then the
+# local cluster is stopped again (its state and images stay cached, so the next run is fast).
+test-cluster: venv sdk2-venv ansible-venv collection-link
+	PATH=$(ANSIBLE_VENV)/bin:$$PATH MCP_SDK2_PYTHON=$(SDK2_VENV)/bin/python $(ANSIBLE_VENV)/bin/molecule test
+	bash hack/localcluster/down.sh
 
 run: venv ferretdb
 	bash hack/run-local.sh

@@ -33,7 +33,7 @@ cert() {
 }
 
 cert apiserver kube-apiserver "" \
-  "IP:127.0.0.1,IP:$NODE_IP,IP:$API_SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.$CLUSTER_DOMAIN"
+  "IP:127.0.0.1,IP:$NODE_IP,IP:$API_SERVICE_IP,DNS:localhost,DNS:$NODE_NAME,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.$CLUSTER_DOMAIN"
 cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
 cert admin kubernetes-admin system:masters
 cert controller-manager system:kube-controller-manager ""

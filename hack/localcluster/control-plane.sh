@@ -20,7 +20,7 @@ start_daemon kube-apiserver "$(k8s_bin kube-apiserver)" \
   --tls-cert-file "$CERTS/apiserver.crt" --tls-private-key-file "$CERTS/apiserver.key" \
   --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" \
   --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
-  --kubelet-certificate-authority "$CERTS/ca.crt" \
+  --kubelet-certificate-authority "$CERTS/ca.crt" --kubelet-preferred-address-types InternalIP \
   --service-account-key-file "$CERTS/sa.pub" --service-account-signing-key-file "$CERTS/sa.key" \
   --service-account-issuer "https://kubernetes.default.svc.$CLUSTER_DOMAIN" \
   --authorization-mode Node,RBAC --allow-privileged=true \

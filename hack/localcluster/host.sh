@@ -16,13 +16,21 @@ if [[ "$(ip -4 addr show dev "$NODE_IFACE")" != *" $NODE_IP/32 "* ]]; then
   ip addr add "$NODE_IP/32" dev "$NODE_IFACE"
 fi
 
-# Our own FORWARD chain, first in FORWARD: pod traffic may not leave the pod network (dockerd also
-# sets the FORWARD policy to DROP, so the bridge needs explicit ACCEPTs).
-iptables -N KRINGEN-FORWARD 2>/dev/null || true
-iptables -F KRINGEN-FORWARD
-iptables -A KRINGEN-FORWARD -s "$POD_CIDR" ! -d "$POD_CIDR" -j DROP
-iptables -A KRINGEN-FORWARD -i cni0 -j ACCEPT
-iptables -A KRINGEN-FORWARD -o cni0 -j ACCEPT
-iptables -D FORWARD -j KRINGEN-FORWARD 2>/dev/null || true
-iptables -I FORWARD 1 -j KRINGEN-FORWARD
+# Our own FORWARD chain, first in FORWARD: pods may not open connections out of the pod network
+# (replies to connections opened from the host side, e.g. a docker container calling a NodePort,
+# pass). dockerd may also set the FORWARD policy to DROP, so the bridge needs explicit ACCEPTs.
+# The chain is rewritten only when its rules differ, so re-running never opens a gap.
+wanted="-N KRINGEN-FORWARD
+-A KRINGEN-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KRINGEN-FORWARD -s $POD_CIDR ! -d $POD_CIDR -j DROP
+-A KRINGEN-FORWARD -i cni0 -j ACCEPT
+-A KRINGEN-FORWARD -o cni0 -j ACCEPT"
+if [[ "$(iptables -S KRINGEN-FORWARD 2>/dev/null)" != "$wanted" ]]; then
+  iptables -N KRINGEN-FORWARD 2>/dev/null || iptables -F KRINGEN-FORWARD
+  tail -n +2 <<<"$wanted" | while read -r -a rule; do iptables "${rule[@]}"; done
+fi
+if [[ "$(iptables -S FORWARD 1 2>/dev/null)" != "-A FORWARD -j KRINGEN-FORWARD" ]]; then
+  iptables -D FORWARD -j KRINGEN-FORWARD 2>/dev/null || true
+  iptables -I FORWARD 1 -j KRINGEN-FORWARD
+fi
 echo "node address $NODE_IP on $NODE_IFACE"

@@ -3,6 +3,10 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
+if [[ ! -f "$KUBECONFIG_ADMIN" ]]; then
+  echo "no local cluster here (no $KUBECONFIG_ADMIN); start one with hack/localcluster/up.sh"
+  exit 1
+fi
 resolve_binaries
 healthy=0
 check() {

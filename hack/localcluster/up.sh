@@ -5,17 +5,27 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
 start=$SECONDS
+# Each step's duration also goes to $LOGS/up-timings.log (one line per step, then the total), so
+# cold and warm runs can be compared afterwards.
+timings="$LOGS/up-timings.log"
+timed_step() {
+  local t=$SECONDS rc=0
+  step "$@" || rc=$?
+  printf '%s %-22s %4ss rc=%s\n' "$(date -u +%FT%TZ)" "$1" "$((SECONDS - t))" "$rc" >>"$timings"
+  return "$rc"
+}
 
-step cluster-packages bash "$here/packages.sh"
-step cluster-binaries resolve_binaries
+timed_step cluster-packages bash "$here/packages.sh"
+timed_step cluster-binaries resolve_binaries
 resolve_binaries
-step cluster-docker bash "$here/docker.sh"
-step cluster-host-network bash "$here/host.sh"   # after dockerd, which puts its own FORWARD rules first
-step cluster-images bash "$here/../images/build.sh"
-step cluster-certificates bash "$here/certs.sh"
-step cluster-control-plane bash "$here/control-plane.sh"
-step cluster-node bash "$here/node.sh"
-step cluster-addons bash "$here/addons.sh"
-step cluster-dns wait_for "cluster DNS" 120 python3 "$here/dns_check.py" "$DNS_SERVICE_IP" "kubernetes.default.svc.$CLUSTER_DOMAIN"
+timed_step cluster-docker bash "$here/docker.sh"
+timed_step cluster-host-network bash "$here/host.sh"   # after dockerd, which puts its own FORWARD rules first
+timed_step cluster-images bash "$here/../images/build.sh"
+timed_step cluster-certificates bash "$here/certs.sh"
+timed_step cluster-control-plane bash "$here/control-plane.sh"
+timed_step cluster-node bash "$here/node.sh"
+timed_step cluster-addons bash "$here/addons.sh"
+timed_step cluster-dns wait_for "cluster DNS" 120 python3 "$here/dns_check.py" "$DNS_SERVICE_IP" "kubernetes.default.svc.$CLUSTER_DOMAIN"
+printf '%s %-22s %4ss\n' "$(date -u +%FT%TZ)" total "$((SECONDS - start))" >>"$timings"
 log "local cluster up in $((SECONDS - start))s; KUBECONFIG=$KUBECONFIG_ADMIN"
 echo "$KUBECONFIG_ADMIN"

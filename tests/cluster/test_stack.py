@@ -82,7 +82,7 @@ def in_pod_python(code: str) -> str:
 
 # --- rollout and objects -------------------------------------------------------------------
 
-def test_everything_rolled_out():
+def test_everything_rolled_out(token):
     wait_ready("deployment", "mcp-server")
     wait_ready("statefulset", "mongodb")
     wait_ready("deployment", "mongo-express")
@@ -100,8 +100,8 @@ def test_everything_rolled_out():
     assert len(jobs) == 1 and jobs[0]["status"].get("succeeded") == 1
     claims = kget("pvc")["items"]
     assert [c["status"]["phase"] for c in claims] == ["Bound"]
-    config = kget("configmap", "mcp-server-config")["data"]
-    assert not any("token" in v.lower() or "password" in v.lower() for v in config.values())
+    config = json.dumps(kget("configmap", "mcp-server-config")["data"])
+    assert token not in config and "MONGODB_URI" not in config
 
 
 # --- MCP through the NodePort and through the Service ------------------------------------------
@@ -179,9 +179,12 @@ def test_mongo_express_needs_its_credentials():
 def test_document_survives_deleting_the_mongodb_pod(token):
     kubectl("delete", "pod", "mongodb-0", "--wait=true", timeout=180)
     wait_ready("statefulset", "mongodb")
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while True:
-        got = asyncio.run(call_tool(token, "get_note", {"id": DOC_ID}))
+        try:
+            got = asyncio.run(call_tool(token, "get_note", {"id": DOC_ID}))
+        except Exception as exc:  # the servers are not ready while MongoDB is away, so the NodePort refuses
+            got = {"isError": True, "error": repr(exc)}
         if not got.get("isError"):
             break
         assert time.monotonic() < deadline, got
