@@ -63,3 +63,18 @@ async def test_in_flight_call_finishes_before_close(make_server):
         assert closed.value.rcvd.code == 1001
         assert any(f.get("id") == 7 and "result" in f for f in frames), frames
     assert await asyncio.to_thread(server.proc.wait, 20) == 0
+
+
+async def test_busy_connection_still_gets_a_clean_1001(make_server):
+    server = make_server(MCP_DRAIN_SECONDS="0.5", MCP_CONFORMANCE_FIXTURES="true", MCP_RATE_LIMIT="0")
+    server.wait_ready()
+    async with RawWebSocket(server.ws_url) as client:
+        await client.initialize()
+        server.terminate()
+        with pytest.raises(ConnectionClosed) as closed:
+            for i in range(100000):
+                await client.send_raw(json.dumps({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                                                  "params": {"name": "test_simple_text", "arguments": {}}}))
+                await client.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    assert await asyncio.to_thread(server.proc.wait, 20) == 0

@@ -76,8 +76,14 @@ def wait_ready(kind: str, name: str, timeout: int = 300) -> None:
     kubectl("rollout", "status", f"{kind}/{name}", f"--timeout={timeout}s", timeout=timeout + 30)
 
 
-def in_pod_python(code: str) -> str:
-    return kubectl("exec", "deploy/mcp-server", "-c", "server", "--", "python3", "-c", code, timeout=120)
+def wait_old_pods_gone(timeout: int) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pods = kget("pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server")["items"]
+        if len(pods) == 2 and not any(p["metadata"].get("deletionTimestamp") for p in pods):
+            return
+        time.sleep(1)
+    raise AssertionError("old server pods did not terminate")
 
 
 # --- rollout and objects -------------------------------------------------------------------
@@ -228,6 +234,9 @@ def test_rolling_restart_closes_with_1001_and_loses_no_acknowledged_call(token):
         await asyncio.sleep(2)
         await asyncio.to_thread(kubectl, "rollout", "restart", "deployment/mcp-server")
         await asyncio.to_thread(wait_ready, "deployment", "mcp-server", 600)
+        # The rollout counts as done while old pods still drain (preStop sleep, then the drain window);
+        # wait until they are gone, so the client has seen their close and moved on.
+        await asyncio.to_thread(wait_old_pods_gone, 120)
         await asyncio.sleep(3)
         stop.set()
         await asyncio.wait_for(task, 60)

@@ -22,6 +22,7 @@ GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003
 POLICY_VIOLATION = 1008
 TOO_BIG = 1009
+CLOSE_HANDSHAKE_SECONDS = 2.0
 
 
 class McpWebSocket(WebSocketHandler):
@@ -38,6 +39,7 @@ class McpWebSocket(WebSocketHandler):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._max_depth = guards.settings.max_json_depth
         self._metrics = core.metrics
+        self._closed = asyncio.Event()
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         if self.guards.refuse(self, websocket=True):
@@ -147,6 +149,7 @@ class McpWebSocket(WebSocketHandler):
                 f"Rate limit exceeded: at most {self.limiter.rate:g} messages per second per connection"))
 
     def on_close(self) -> None:
+        self._closed.set()
         if self.session is not None:
             self.session.close()
             self._metrics.connections.labels(TRANSPORT).dec()
@@ -155,7 +158,12 @@ class McpWebSocket(WebSocketHandler):
     # --- shutdown ------------------------------------------------------------
 
     async def drain(self, timeout: float) -> None:
-        """Let in-flight calls finish (up to timeout), then close with 1001."""
+        """Let in-flight calls finish (up to timeout), close with 1001, and wait (briefly) for the
+        client's closing handshake, so the close frame is on the wire before the process exits."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
         self.close(GOING_AWAY, "server shutting down")
+        try:
+            await asyncio.wait_for(self._closed.wait(), CLOSE_HANDSHAKE_SECONDS)
+        except asyncio.TimeoutError:
+            pass
