@@ -63,7 +63,8 @@ async def test_flood_is_rate_limited_and_others_unaffected(make_server):
             else:
                 assert reply["error"]["code"] == -32000 and "Rate limit" in reply["error"]["message"]
                 codes["limited"] += 1
-        assert codes["limited"] > count // 2 and 100 <= codes["ok"] < count // 2
+        # The burst (100, less the 2 messages of the handshake) plus what refills while we send.
+        assert codes["limited"] > count // 2 and 95 <= codes["ok"] < count // 2
         # The other session was never limited.
         for _ in range(20):
             assert (await good.call("test_simple_text", {}))["content"]

@@ -204,6 +204,7 @@ async def test_health_ready_metrics(server):
 async def test_a_lost_stream_resumes_with_last_event_id(server):
     async with RawHttp(server.http_url) as client:
         await client.initialize()
+        await client.request("logging/setLevel", {"level": "info"})
         body = {"jsonrpc": "2.0", "id": 31, "method": "tools/call",
                 "params": {"name": "test_tool_with_logging", "arguments": {}}}
         last_id = None

@@ -104,6 +104,13 @@ async def test_tools_have_schemas_and_annotations(server):
         assert tools["web_search"]["annotations"]["openWorldHint"] is True
 
 
+async def test_no_log_messages_before_the_client_asks(server):
+    async with RawWebSocket(server.ws_url) as client:
+        await client.initialize()
+        await client.call("test_tool_with_logging", {})
+        assert not [n for n in client.notifications if n["method"] == "notifications/message"]
+
+
 async def test_progress_and_logging_notifications(server):
     async with RawWebSocket(server.ws_url) as client:
         await client.initialize()

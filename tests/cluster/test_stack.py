@@ -198,6 +198,15 @@ def test_document_survives_deleting_the_mongodb_pod(token):
     assert got["structuredContent"]["content"] == "kept across pods and restarts"
 
 
+async def reply_to(ws, request_id: int) -> dict:
+    """The response to request_id; notifications in between are read and dropped (a client that
+    leaves frames unread stalls its connection once its receive queue is full)."""
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        if message.get("id") == request_id:
+            return message
+
+
 def test_rolling_restart_closes_with_1001_and_loses_no_acknowledged_call(token):
     acknowledged: list[str] = []
     close_codes: list[int] = []
@@ -210,14 +219,14 @@ def test_rolling_restart_closes_with_1001_and_loses_no_acknowledged_call(token):
                                               additional_headers={"Authorization": f"Bearer {token}"}) as ws:
                     await ws.send(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
                         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}))
-                    json.loads(await ws.recv())
+                    await reply_to(ws, 0)
                     await ws.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
                     while not stop.is_set():
                         counter += 1
                         note_id = f"roll-{DOC_ID}-{counter}"
                         await ws.send(json.dumps({"jsonrpc": "2.0", "id": counter, "method": "tools/call", "params": {
                             "name": "save_note", "arguments": {"id": note_id, "title": "r", "content": "r"}}}))
-                        reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                        reply = await reply_to(ws, counter)
                         if "result" in reply and not reply["result"].get("isError"):
                             acknowledged.append(note_id)
                         await asyncio.sleep(0.05)

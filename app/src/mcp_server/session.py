@@ -104,7 +104,8 @@ class Session:
         self.client_info: dict[str, Any] = {}
         self.client_capabilities: dict[str, Any] = {}
         self.initialized = False
-        self.log_level = "info"
+        # No log notifications until the client opts in with logging/setLevel.
+        self.log_level: str | None = None
         self.subscriptions: set[str] = set()
         self.inflight: dict[Any, asyncio.Task[Any]] = {}
         self._client_requests: dict[Any, asyncio.Future[dict[str, Any]]] = {}
@@ -200,7 +201,7 @@ class Session:
     # --- outgoing ------------------------------------------------------------
 
     def send_log(self, level: str, data: Any, logger: str | None, channel: Channel | None = None) -> None:
-        if _LOG_RANK.get(level, 0) < _LOG_RANK[self.log_level]:
+        if self.log_level is None or _LOG_RANK.get(level, 0) < _LOG_RANK[self.log_level]:
             return
         params: dict[str, Any] = {"level": level, "data": data}
         if logger:
