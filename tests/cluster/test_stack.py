@@ -92,6 +92,7 @@ def test_everything_rolled_out(token):
     wait_ready("deployment", "mcp-server")
     wait_ready("statefulset", "mongodb")
     wait_ready("deployment", "mongo-express")
+    wait_old_pods_gone(120)  # a rollout just before (deploy.yml) leaves draining pods for a while
     deployment = kget("deployment", "mcp-server")
     assert deployment["status"]["readyReplicas"] == 2
     pods = kget("pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server")["items"]
