@@ -38,10 +38,13 @@ def kubectl_path() -> str:
 
 
 KUBECTL = kubectl_path()
+KUBECONFIG = os.environ.get("KUBECONFIG") or os.path.expanduser(
+    os.path.join(os.environ.get("KRINGEN_CACHE", "~/.cache/kringen-mcp"), "cluster", "kubeconfig"))
 
 
 def kubectl(*args: str, check: bool = True, timeout: int = 300) -> str:
-    result = subprocess.run([KUBECTL, "-n", NAMESPACE, *args], capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "-n", NAMESPACE, *args], capture_output=True,
+                            text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)}: {result.stderr}")
     return result.stdout
@@ -175,7 +178,8 @@ def test_mongo_express_needs_its_credentials():
         "print(status({}), status({'Authorization': 'Basic ' + base64.b64encode(b'admin:wrong').decode()}),"
         " status({'Authorization': 'Basic ' + good}))\n"
     )
-    result = subprocess.run([KUBECTL, "-n", NAMESPACE, "exec", "-i", "deploy/mcp-server", "-c", "server", "--",
+    result = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "-n", NAMESPACE, "exec", "-i", "deploy/mcp-server",
+                             "-c", "server", "--",
                              "python3", "-c", code], input=password, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["401", "401", "200"]
@@ -266,8 +270,18 @@ def run_playbook(name: str, *extra: str) -> None:
     playbook = os.environ.get("ANSIBLE_PLAYBOOK", str(REPO / ".venv-ansible/bin/ansible-playbook"))
     result = subprocess.run([playbook, "-i", str(REPO / "inventories/local/hosts.yml"), str(REPO / "playbooks" / name),
                              *extra], cwd=REPO, capture_output=True, text=True, timeout=1800,
-                            env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
+                            env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_check_mode_with_diff_runs_clean_and_changes_nothing():
+    playbook = os.environ.get("ANSIBLE_PLAYBOOK", str(REPO / ".venv-ansible/bin/ansible-playbook"))
+    result = subprocess.run([playbook, "-i", str(REPO / "inventories/local/hosts.yml"), str(REPO / "playbooks/deploy.yml"),
+                             "--check", "--diff"], cwd=REPO, capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG})
+    assert result.returncode == 0, result.stdout[-3000:]
+    recap = result.stdout[result.stdout.rindex("PLAY RECAP"):]
+    assert " changed=0 " in recap and " failed=0 " in recap, recap
 
 
 def test_undeploy_keeps_the_volume_and_a_redeploy_finds_the_document(token):
