@@ -6,8 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/../localcluster/lib.sh"
 
 IMAGE="$REGISTRY/kringen/python:3.11-bookworm"
-if curl -fs -o /dev/null "http://$REGISTRY/v2/kringen/python/manifests/3.11-bookworm" \
-     -H "Accept: application/vnd.docker.distribution.manifest.v2+json"; then
+if registry_has "$IMAGE"; then
   echo "$IMAGE present"; exit 0
 fi
 rootfs="$KRINGEN_CACHE/rootfs/bookworm-python"

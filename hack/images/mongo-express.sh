@@ -6,8 +6,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../localcluster/lib.sh"
 IMAGE="$REGISTRY/kringen/mongo-express:1.0.0"
 BASE="$REGISTRY/kringen/python:3.11-bookworm"
-if curl -fs -o /dev/null "http://$REGISTRY/v2/kringen/mongo-express/manifests/1.0.0" \
-     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'; then
+if registry_has "$IMAGE"; then
   echo "$IMAGE present"; exit 0
 fi
 work="$KRINGEN_CACHE/mongo-express-1.0.0"

@@ -4,9 +4,8 @@
 set -euo pipefail
 source "$(dirname "$0")/../localcluster/lib.sh"
 image="$1" binary="$2"; shift 2
-repo="${image#*/}"; tag="${repo##*:}"; repo="${repo%:*}"
-if curl -fs -o /dev/null "http://$REGISTRY/v2/$repo/manifests/$tag" \
-     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'; then
+repo="${image#*/}"; repo="${repo%:*}"
+if registry_has "$image"; then
   echo "$image present"; exit 0
 fi
 context="$(mktemp -d)"

@@ -66,6 +66,13 @@ stop_daemon() {
   rm -f "$pidfile"
 }
 
+# registry_has IMAGE: is REGISTRY/REPO:TAG already in the local registry?
+registry_has() {
+  local ref="${1#*/}"
+  curl -fs -o /dev/null "http://$REGISTRY/v2/${ref%:*}/manifests/${ref##*:}" \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'
+}
+
 # wait_for WHAT SECONDS CMD...: retry CMD until it succeeds.
 wait_for() {
   local what="$1" seconds="$2"; shift 2
@@ -76,7 +83,10 @@ wait_for() {
   done
 }
 
+# resolve_binaries: the directories/paths of the binaries built from the Go module proxy (building
+# what is missing). Exported, so the scripts up.sh runs reuse them instead of asking again.
 resolve_binaries() {
+  [[ -n "${KUBERNETES_BIN:-}" && -n "${ETCD_BIN:-}" && -n "${COREDNS_BIN:-}" && -n "${FERRETDB_BIN:-}" ]] && return 0
   KUBERNETES_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/kubernetes.sh" | tail -1)"
   ETCD_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/etcd.sh" | tail -1)"
   COREDNS_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/coredns.sh" | tail -1)"

@@ -16,8 +16,7 @@ timed_step() {
 }
 
 timed_step cluster-packages bash "$here/packages.sh"
-timed_step cluster-binaries resolve_binaries
-resolve_binaries
+timed_step cluster-binaries resolve_binaries   # a function: its exports stay in this shell
 timed_step cluster-docker bash "$here/docker.sh"
 timed_step cluster-host-network bash "$here/host.sh"   # after dockerd, which puts its own FORWARD rules first
 timed_step cluster-images bash "$here/../images/build.sh"

@@ -266,20 +266,17 @@ def test_rolling_restart_closes_with_1001_and_loses_no_acknowledged_call(token):
 
 # --- undeploy and redeploy ---------------------------------------------------------------------
 
-def run_playbook(name: str, *extra: str) -> None:
+def run_playbook(name: str, *extra: str) -> subprocess.CompletedProcess:
     playbook = os.environ.get("ANSIBLE_PLAYBOOK", str(REPO / ".venv-ansible/bin/ansible-playbook"))
     result = subprocess.run([playbook, "-i", str(REPO / "inventories/local/hosts.yml"), str(REPO / "playbooks" / name),
                              *extra], cwd=REPO, capture_output=True, text=True, timeout=1800,
                             env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return result
 
 
 def test_check_mode_with_diff_runs_clean_and_changes_nothing():
-    playbook = os.environ.get("ANSIBLE_PLAYBOOK", str(REPO / ".venv-ansible/bin/ansible-playbook"))
-    result = subprocess.run([playbook, "-i", str(REPO / "inventories/local/hosts.yml"), str(REPO / "playbooks/deploy.yml"),
-                             "--check", "--diff"], cwd=REPO, capture_output=True, text=True, timeout=900,
-                            env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG})
-    assert result.returncode == 0, result.stdout[-3000:]
+    result = run_playbook("deploy.yml", "--check", "--diff")
     recap = result.stdout[result.stdout.rindex("PLAY RECAP"):]
     assert " changed=0 " in recap and " failed=0 " in recap, recap
 

@@ -69,14 +69,10 @@ async def initiate_replica_set(uri: str, name: str, timeout: float) -> str:
                 await client.admin.command("replSetInitiate", {
                     "_id": name, "members": [{"_id": i, "host": h} for i, h in enumerate(hosts)]})
                 return "initiated"
-            except OperationFailure as exc:
-                if exc.code == 23:  # AlreadyInitialized
+            except PyMongoError as exc:
+                if isinstance(exc, OperationFailure) and exc.code == 23:  # AlreadyInitialized
                     return "already initiated"
-                if time.monotonic() > deadline:  # e.g. quorum check failed: members still starting
-                    raise
-                await asyncio.sleep(2)
-            except PyMongoError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline:  # e.g. members still starting: no quorum yet
                     raise
                 await asyncio.sleep(2)
     finally:
