@@ -36,7 +36,7 @@ class Echo(WebSocketHandler):
 async def serve(port: int) -> None:
     ping = int(os.environ.get("MCP_WS_PING_SECONDS", "30"))
     app = Application([(r"/mcp", Echo)], websocket_max_message_size=1048576,
-                      websocket_ping_interval=ping or None, websocket_ping_timeout=(ping * 2) or None)
+                      websocket_ping_interval=ping or None, websocket_ping_timeout=ping or None)
     http = HTTPServer(app, idle_connection_timeout=3600, xheaders=False)
     http.listen(port, "127.0.0.1")
     stop = asyncio.Event()

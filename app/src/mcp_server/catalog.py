@@ -45,7 +45,9 @@ def error_result(message: str) -> dict[str, Any]:
     return {"content": [text(message)], "isError": True}
 
 
-ToolHandler = Callable[[dict[str, Any], Any], Awaitable[Any]]
+# A tool handler returns its result, or an awaitable of it: a coroutine function for tools that
+# wait, a plain function for those that never do (their calls are answered without a task).
+ToolHandler = Callable[[dict[str, Any], Any], Any]
 
 
 @dataclasses.dataclass

@@ -1,12 +1,33 @@
-"""Prometheus metrics, with the label children bound once so the hot path does no lookups."""
+"""Prometheus metrics.
+
+The per-message and per-call series are plain integers bumped by the event loop (their only
+writer) and exported by a collector when /metrics is scraped: prometheus_client's own types
+take a lock on every increment, which the hot path does not need. The rest are ordinary
+prometheus_client objects.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import bisect
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from .jsonrpc import ERROR_NAMES
 
 TRANSPORTS = ("websocket", "streamable_http")
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class _ToolLatency:
+    __slots__ = ("counts", "total")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)  # the last one is +Inf
+        self.total = 0.0
 
 
 class Metrics:
@@ -16,25 +37,21 @@ class Metrics:
         self.connections = Gauge("mcp_open_connections", "Open MCP connections (WebSockets, HTTP sessions)",
                                  ["transport"], registry=r)
         self.sessions = Counter("mcp_sessions", "MCP sessions opened", ["transport"], registry=r)
-        self.messages = Counter("mcp_messages", "JSON-RPC messages", ["transport", "direction"], registry=r)
-        self.tool_calls = Counter("mcp_tool_calls", "Tool calls by outcome", ["tool", "outcome"], registry=r)
-        self.tool_latency = Histogram("mcp_tool_call_duration_seconds", "Tool call latency", ["tool"], registry=r,
-                                      buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                               1, 2.5, 5, 10, 30))
         self.errors = Counter("mcp_errors", "JSON-RPC error responses by code", ["code"], registry=r)
         self.rejected = Counter("mcp_rejected_requests", "HTTP requests or upgrades refused before MCP handling",
                                 ["reason"], registry=r)
-        self._in = {t: self.messages.labels(t, "in") for t in TRANSPORTS}
-        self._out = {t: self.messages.labels(t, "out") for t in TRANSPORTS}
         self._errors = {code: self.errors.labels(name) for code, name in ERROR_NAMES.items()}
-        self._tools: dict[tuple[str, str], Counter] = {}
-        self._latency: dict[str, Histogram] = {}
+        self.messages_in = dict.fromkeys(TRANSPORTS, 0)
+        self.messages_out = dict.fromkeys(TRANSPORTS, 0)
+        self.tool_calls: dict[tuple[str, str], int] = {}
+        self.tool_latency: dict[str, _ToolLatency] = {}
+        r.register(_HotSeries(self))
 
     def message_in(self, transport: str) -> None:
-        self._in[transport].inc()
+        self.messages_in[transport] += 1
 
     def message_out(self, transport: str) -> None:
-        self._out[transport].inc()
+        self.messages_out[transport] += 1
 
     def error(self, code: int) -> None:
         child = self._errors.get(code)
@@ -44,14 +61,40 @@ class Metrics:
 
     def tool_done(self, tool: str, outcome: str, seconds: float) -> None:
         key = (tool, outcome)
-        counter = self._tools.get(key)
-        if counter is None:
-            counter = self._tools[key] = self.tool_calls.labels(tool, outcome)
-        counter.inc()
-        histogram = self._latency.get(tool)
-        if histogram is None:
-            histogram = self._latency[tool] = self.tool_latency.labels(tool)
-        histogram.observe(seconds)
+        self.tool_calls[key] = self.tool_calls.get(key, 0) + 1
+        latency = self.tool_latency.get(tool)
+        if latency is None:
+            latency = self.tool_latency[tool] = _ToolLatency()
+        latency.counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        latency.total += seconds
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _HotSeries(Collector):
+    """Exports Metrics' plain counters as mcp_messages_total, mcp_tool_calls_total and the
+    mcp_tool_call_duration_seconds histogram."""
+
+    def __init__(self, metrics: Metrics):
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        m = self.metrics
+        messages = CounterMetricFamily("mcp_messages", "JSON-RPC messages", labels=["transport", "direction"])
+        for transport in TRANSPORTS:
+            messages.add_metric([transport, "in"], m.messages_in[transport])
+            messages.add_metric([transport, "out"], m.messages_out[transport])
+        yield messages
+        calls = CounterMetricFamily("mcp_tool_calls", "Tool calls by outcome", labels=["tool", "outcome"])
+        for (tool, outcome), count in sorted(m.tool_calls.items()):
+            calls.add_metric([tool, outcome], count)
+        yield calls
+        latency = HistogramMetricFamily("mcp_tool_call_duration_seconds", "Tool call latency", labels=["tool"])
+        for tool, series in sorted(m.tool_latency.items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip((*map(floatToGoString, LATENCY_BUCKETS), "+Inf"), series.counts):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            latency.add_metric([tool], buckets, series.total)
+        yield latency

@@ -13,14 +13,14 @@ stream when one is open).
 from __future__ import annotations
 
 import asyncio
-import itertools
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from . import jsonrpc
-from .catalog import Catalog, ToolError, error_result
+from .catalog import Catalog, Tool, ToolError, error_result
 from .jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JsonRpcError
 from .metrics import Metrics
 
@@ -43,6 +43,20 @@ class NullChannel:
 
     def send(self, message: dict[str, Any]) -> None:
         return None
+
+
+_NULL_CHANNEL = NullChannel()
+_EMPTY: dict[str, Any] = {}  # shared default for client info and capabilities: replaced, never mutated
+
+
+def _close_unstarted(awaitable: Any) -> None:
+    """Close a coroutine that will never run (its request was cancelled before its task started),
+    and the coroutines it was handed, so that none of them warns that it was never awaited."""
+    if not inspect.iscoroutine(awaitable) or inspect.getcoroutinestate(awaitable) != inspect.CORO_CREATED:
+        return
+    for value in awaitable.cr_frame.f_locals.values():
+        _close_unstarted(value)
+    awaitable.close()
 
 
 class ServerInfo:
@@ -88,38 +102,46 @@ class RequestContext:
         return await self.session.request_client(method, params, self.channel, timeout)
 
 
-Handler = Callable[["Session", dict[str, Any], RequestContext], Awaitable[Any]]
+# A handler returns the result at once, or an awaitable of it when it has to wait (for the
+# database, the client, a timer). Answers computed at once need no task: see Session.receive.
+Handler = Callable[["Session", dict[str, Any], RequestContext], Any]
+Response = dict[str, Any]
 
 
 class Session:
     """One MCP session; transport-agnostic."""
 
-    _ids = itertools.count(1)
+    __slots__ = ("core", "transport", "outbox", "protocol_version", "client_info", "client_capabilities",
+                 "initialized", "log_level", "subscriptions", "inflight", "_client_requests", "_next_request",
+                 "closed", "last_seen")
 
     def __init__(self, core: Core, transport: str, outbox: Channel | None = None):
         self.core = core
         self.transport = transport
-        self.outbox: Channel = outbox or NullChannel()
+        self.outbox: Channel = outbox or _NULL_CHANNEL
         self.protocol_version: str | None = None
-        self.client_info: dict[str, Any] = {}
-        self.client_capabilities: dict[str, Any] = {}
+        self.client_info: dict[str, Any] = _EMPTY
+        self.client_capabilities: dict[str, Any] = _EMPTY
         self.initialized = False
         # No log notifications until the client opts in with logging/setLevel.
         self.log_level: str | None = None
-        self.subscriptions: set[str] = set()
+        # Created on first use: most sessions never subscribe or get asked anything.
+        self.subscriptions: set[str] | None = None
         self.inflight: dict[Any, asyncio.Task[Any]] = {}
-        self._client_requests: dict[Any, asyncio.Future[dict[str, Any]]] = {}
-        self._next_request = itertools.count(1)
+        self._client_requests: dict[Any, asyncio.Future[dict[str, Any]]] | None = None
+        self._next_request = 0
         self.closed = False
         self.last_seen = time.monotonic()
 
     # --- incoming ------------------------------------------------------------
 
-    def receive(self, message: Any, channel: Channel) -> Awaitable[dict[str, Any] | None] | None:
+    def receive(self, message: Any, channel: Channel) -> Response | asyncio.Task[Response | None] | None:
         """Take one decoded message.
 
-        Returns an awaitable of the response for a request (None if it was cancelled),
-        None for notifications and responses. Raises JsonRpcError for a malformed message.
+        For a request, returns its response (a dict) when the handler answered at once (no task is
+        created: most requests never wait), else the task that will produce it (its result is None
+        when the client cancelled the request). Returns None for notifications and responses.
+        Raises JsonRpcError for a malformed message.
         """
         self.last_seen = time.monotonic()
         kind = jsonrpc.classify(message)
@@ -131,7 +153,7 @@ class Session:
             self._on_response(message)
         return None
 
-    async def _answer(self, message: dict[str, Any], channel: Channel) -> dict[str, Any] | None:
+    def _answer(self, message: dict[str, Any], channel: Channel) -> Response | asyncio.Task[Response | None]:
         request_id = message["id"]
         method = message["method"]
         params = message.get("params") or {}
@@ -147,32 +169,58 @@ class Session:
         if self.core.shutting_down and method != "ping":
             metrics.error(jsonrpc.SHUTTING_DOWN)
             return jsonrpc.error_response(request_id, jsonrpc.SHUTTING_DOWN, "Server is shutting down; reconnect")
+        if request_id in self.inflight:
+            return self._id_in_use(request_id)
         meta = params.get("_meta")
         token = meta.get("progressToken") if isinstance(meta, dict) else None
         ctx = RequestContext(self, request_id, channel, token)
-        if request_id in self.inflight:
-            metrics.error(INVALID_REQUEST)
-            return jsonrpc.error_response(request_id, INVALID_REQUEST, f"Invalid Request: id {request_id!r} is in use")
-        task = asyncio.current_task()
-        if task is not None:
-            self.inflight[request_id] = task
         try:
-            result = await handler(self, params, ctx)
-            return jsonrpc.result_response(request_id, result)
-        except JsonRpcError as exc:
-            metrics.error(exc.code)
-            return exc.to_response(request_id)
+            outcome = handler(self, params, ctx)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON-RPC error response
+            return self._failure(request_id, method, exc)
+        if inspect.isawaitable(outcome):
+            return self._answer_later(request_id, method, outcome)
+        return jsonrpc.result_response(request_id, outcome)
+
+    def _answer_later(self, request_id: Any, method: str, outcome: Awaitable[Any]) -> asyncio.Task[Response | None]:
+        # The task is registered before it runs, so that a second request with this id (in the
+        # same batch, or the same read from the socket) is refused and a cancellation finds it.
+        task = asyncio.ensure_future(self._await_answer(request_id, method, outcome))
+        self.inflight[request_id] = task
+        task.add_done_callback(lambda done: self._answered(request_id, outcome, done))
+        return task
+
+    def _answered(self, request_id: Any, outcome: Awaitable[Any], task: asyncio.Task[Any]) -> None:
+        if self.inflight.get(request_id) is task:  # cancelled before it started: its finally never ran
+            del self.inflight[request_id]
+        if task.cancelled():
+            _close_unstarted(outcome)
+
+    async def _await_answer(self, request_id: Any, method: str, outcome: Awaitable[Any]) -> Response | None:
+        try:
+            return jsonrpc.result_response(request_id, await outcome)
         except asyncio.CancelledError:
             if self.closed or request_id not in self.inflight:
                 raise
             # Cancelled by notifications/cancelled: the spec says send no response.
             return None
-        except Exception:
-            log.exception("internal error in %s", method)
-            metrics.error(jsonrpc.INTERNAL_ERROR)
-            return jsonrpc.error_response(request_id, jsonrpc.INTERNAL_ERROR, f"Internal error while handling {method}")
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON-RPC error response
+            return self._failure(request_id, method, exc)
         finally:
             self.inflight.pop(request_id, None)
+
+    def _id_in_use(self, request_id: Any) -> Response:
+        self.core.metrics.error(INVALID_REQUEST)
+        return jsonrpc.error_response(request_id, INVALID_REQUEST, f"Invalid Request: id {request_id!r} is in use")
+
+    def _failure(self, request_id: Any, method: str, exc: Exception) -> Response:
+        metrics = self.core.metrics
+        if isinstance(exc, JsonRpcError):
+            metrics.error(exc.code)
+            return exc.to_response(request_id)
+        log.error("internal error in %s", method, exc_info=exc)
+        metrics.error(jsonrpc.INTERNAL_ERROR)
+        return jsonrpc.error_response(request_id, jsonrpc.INTERNAL_ERROR, f"Internal error while handling {method}")
 
     def _on_notification(self, message: dict[str, Any]) -> None:
         method = message["method"]
@@ -187,7 +235,7 @@ class Session:
         # Other notifications (roots/list_changed, progress of client work) need no action.
 
     def _on_response(self, message: dict[str, Any]) -> None:
-        future = self._client_requests.pop(message.get("id"), None)
+        future = self._client_requests.pop(message.get("id"), None) if self._client_requests else None
         if future is None or future.done():
             log.debug("response to an unknown request id %r ignored", message.get("id"))
             return
@@ -213,14 +261,18 @@ class Session:
 
     async def request_client(self, method: str, params: dict[str, Any], channel: Channel,
                              timeout: float) -> dict[str, Any]:
-        request_id = f"s{next(self._next_request)}"
+        self._next_request += 1
+        request_id = f"s{self._next_request}"
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        if self._client_requests is None:
+            self._client_requests = {}
         self._client_requests[request_id] = future
         channel.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
         try:
             return await asyncio.wait_for(future, timeout)
         finally:
-            self._client_requests.pop(request_id, None)
+            if self._client_requests:
+                self._client_requests.pop(request_id, None)
 
     def close(self) -> None:
         """End the session: cancel in-flight calls and pending client requests."""
@@ -229,10 +281,10 @@ class Session:
         self.closed = True
         for task in list(self.inflight.values()):
             task.cancel()
-        for future in self._client_requests.values():
+        for future in (self._client_requests or {}).values():
             if not future.done():
                 future.cancel()
-        self._client_requests.clear()
+        self._client_requests = None
         self.core.forget(self)
 
 
@@ -256,7 +308,7 @@ class Core:
 
     def notify_resource_updated(self, uri: str) -> None:
         for session in list(self.sessions):
-            if uri in session.subscriptions:
+            if session.subscriptions and uri in session.subscriptions:
                 session.notify("notifications/resources/updated", {"uri": uri})
 
     def inflight_count(self) -> int:
@@ -289,7 +341,7 @@ def _cursor(params: dict[str, Any]) -> str | None:
     return cursor
 
 
-async def _initialize(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+def _initialize(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     if session.initialized:
         raise JsonRpcError(INVALID_REQUEST, "Invalid Request: the session is already initialized")
     requested = _require(params, "protocolVersion", str, "initialize")
@@ -311,15 +363,15 @@ async def _initialize(session: Session, params: dict[str, Any], ctx: RequestCont
     return result
 
 
-async def _ping(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+def _ping(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     return {}
 
 
-async def _tools_list(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+def _tools_list(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     return session.core.catalog.list_tools(_cursor(params))
 
 
-async def _tools_call(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+def _tools_call(session: Session, params: dict[str, Any], ctx: RequestContext) -> Any:
     name = _require(params, "name", str, "tools/call")
     arguments = params.get("arguments")
     if arguments is None:
@@ -335,34 +387,50 @@ async def _tools_call(session: Session, params: dict[str, Any], ctx: RequestCont
         core.metrics.tool_done(name, "invalid_arguments", 0.0)
         return error_result(f"Invalid arguments for tool {name}: {problem}")
     started = time.perf_counter()
-    outcome = "ok"
     try:
-        result = tool.wrap(await tool.handler(arguments, ctx))
-        if result.get("isError"):
-            outcome = "error"
-        return result
-    except ToolError as exc:
-        outcome = "error"
-        return error_result(str(exc))
+        value = tool.handler(arguments, ctx)
+    except Exception as exc:  # noqa: BLE001 - a failing tool is an isError result
+        return _tool_failed(tool, exc, core.metrics, started)
+    if inspect.isawaitable(value):
+        return _tool_awaited(tool, value, core.metrics, started)
+    return _tool_answered(tool, value, core.metrics, started)
+
+
+async def _tool_awaited(tool: Tool, pending: Awaitable[Any], metrics: Metrics, started: float) -> dict[str, Any]:
+    try:
+        value = await pending
     except asyncio.CancelledError:
-        outcome = "cancelled"
+        metrics.tool_done(tool.name, "cancelled", time.perf_counter() - started)
         raise
-    except JsonRpcError:
-        outcome = "error"
-        raise
-    except Exception as exc:
-        outcome = "error"
-        log.exception("tool %s failed", name)
-        return error_result(f"Tool {name} failed: {type(exc).__name__}")
-    finally:
-        core.metrics.tool_done(name, outcome, time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - a failing tool is an isError result
+        return _tool_failed(tool, exc, metrics, started)
+    return _tool_answered(tool, value, metrics, started)
+
+
+def _tool_answered(tool: Tool, value: Any, metrics: Metrics, started: float) -> dict[str, Any]:
+    try:
+        result = tool.wrap(value)
+    except Exception as exc:  # noqa: BLE001 - a tool returning the wrong type is a failing tool
+        return _tool_failed(tool, exc, metrics, started)
+    metrics.tool_done(tool.name, "error" if result.get("isError") else "ok", time.perf_counter() - started)
+    return result
+
+
+def _tool_failed(tool: Tool, exc: Exception, metrics: Metrics, started: float) -> dict[str, Any]:
+    metrics.tool_done(tool.name, "error", time.perf_counter() - started)
+    if isinstance(exc, ToolError):
+        return error_result(str(exc))
+    if isinstance(exc, JsonRpcError):
+        raise exc
+    log.error("tool %s failed", tool.name, exc_info=exc)
+    return error_result(f"Tool {tool.name} failed: {type(exc).__name__}")
 
 
 async def _resources_list(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     return await session.core.catalog.list_resources(_cursor(params))
 
 
-async def _resources_templates_list(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+def _resources_templates_list(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     return session.core.catalog.list_templates(_cursor(params))
 
 
@@ -371,17 +439,22 @@ async def _resources_read(session: Session, params: dict[str, Any], ctx: Request
     return await session.core.catalog.read_resource(uri)
 
 
-async def _resources_subscribe(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    session.subscriptions.add(_require(params, "uri", str, "resources/subscribe"))
+def _resources_subscribe(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    uri = _require(params, "uri", str, "resources/subscribe")
+    if session.subscriptions is None:
+        session.subscriptions = set()
+    session.subscriptions.add(uri)
     return {}
 
 
-async def _resources_unsubscribe(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    session.subscriptions.discard(_require(params, "uri", str, "resources/unsubscribe"))
+def _resources_unsubscribe(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    uri = _require(params, "uri", str, "resources/unsubscribe")
+    if session.subscriptions:
+        session.subscriptions.discard(uri)
     return {}
 
 
-async def _prompts_list(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+def _prompts_list(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     return session.core.catalog.list_prompts(_cursor(params))
 
 
@@ -397,7 +470,7 @@ async def _prompts_get(session: Session, params: dict[str, Any], ctx: RequestCon
     return await prompt.render(arguments, ctx)
 
 
-async def _logging_set_level(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+def _logging_set_level(session: Session, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     level = params.get("level")
     if level not in _LOG_RANK:
         raise JsonRpcError(INVALID_PARAMS, f"Invalid params: level must be one of {', '.join(LOG_LEVELS)}")

@@ -86,6 +86,13 @@ class SseChannel:
         return f"{self.stream_id}.{sequence}"
 
 
+async def settled(pending: Any) -> dict[str, Any] | None:
+    """The response of Session.receive: given at once, or awaited."""
+    if pending is None or isinstance(pending, dict):
+        return pending
+    return await pending
+
+
 class HttpSession:
     """A Streamable HTTP session: the MCP session plus its transport state."""
 
@@ -272,8 +279,7 @@ class StreamableHttp(RequestHandler):
             return
         http_session = self.sessions.create()
         try:
-            pending = http_session.session.receive(message, NullChannel())
-            response = await pending if pending is not None else None
+            response = await settled(http_session.session.receive(message, NullChannel()))
         except jsonrpc.JsonRpcError as exc:
             response = exc.to_response()
         if response is None or "error" in response:
@@ -296,13 +302,15 @@ class StreamableHttp(RequestHandler):
             self.set_status(202)
             self.finish()
             return
-        task = asyncio.ensure_future(pending)
-        task.add_done_callback(lambda done: channel.finish(None if done.cancelled() else done.result()))
-        if not task.done():
+        if isinstance(pending, dict):  # answered at once
+            channel.finish(pending)
+        else:
+            task = asyncio.ensure_future(pending)
+            task.add_done_callback(lambda done: channel.finish(None if done.cancelled() else done.result()))
             await channel.changed()
-        if task.done() and channel.sequence <= 1:
+        if channel.finished and channel.sequence <= 1:
             # The answer is all there is: plain JSON.
-            response = None if task.cancelled() else task.result()
+            response = channel.events[0][1] if channel.events else None
             if response is None:  # cancelled by the client
                 self.set_status(202)
                 self.finish()
@@ -336,7 +344,7 @@ class StreamableHttp(RequestHandler):
                 errors.append(exc.to_response())
                 continue
             if pending is not None:
-                waits.append(pending)
+                waits.append(settled(pending))
         responses = errors + [r for r in await asyncio.gather(*waits) if r is not None]
         if not responses:
             self.set_status(202)

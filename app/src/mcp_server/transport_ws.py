@@ -36,10 +36,12 @@ class McpWebSocket(WebSocketHandler):
         self.guards = guards
         self.session: Session | None = None
         self.limiter = RateLimiter(guards.settings.rate_limit, guards.settings.rate_burst)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # Requests being answered in tasks; created on first use, as is the close waiter.
+        self._tasks: set[asyncio.Task[Any]] | None = None
         self._max_depth = guards.settings.max_json_depth
         self._metrics = core.metrics
-        self._closed = asyncio.Event()
+        self._closed = False
+        self._close_waiter: asyncio.Future[None] | None = None
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         if self.guards.refuse(self, websocket=True):
@@ -72,7 +74,7 @@ class McpWebSocket(WebSocketHandler):
             return
         self._metrics.message_out(TRANSPORT)
         try:
-            self.write_message(jsonrpc.encode(message).decode())
+            self.write_message(jsonrpc.encode(message))  # UTF-8 bytes, sent as a text frame
         except WebSocketClosedError:
             pass
 
@@ -108,13 +110,20 @@ class McpWebSocket(WebSocketHandler):
             self._metrics.error(exc.code)
             self.send(exc.to_response())
             return
-        if pending is not None:
-            task = asyncio.ensure_future(pending)
-            self._tasks.add(task)
-            task.add_done_callback(self._answered)
+        if pending is None:
+            return
+        if isinstance(pending, dict):  # answered at once
+            self.send(pending)
+            return
+        task = pending
+        if self._tasks is None:
+            self._tasks = set()
+        self._tasks.add(task)
+        task.add_done_callback(self._answered)
 
     def _answered(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
+        if self._tasks is not None:
+            self._tasks.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
@@ -149,7 +158,9 @@ class McpWebSocket(WebSocketHandler):
                 f"Rate limit exceeded: at most {self.limiter.rate:g} messages per second per connection"))
 
     def on_close(self) -> None:
-        self._closed.set()
+        self._closed = True
+        if self._close_waiter is not None and not self._close_waiter.done():
+            self._close_waiter.set_result(None)
         if self.session is not None:
             self.session.close()
             self._metrics.connections.labels(TRANSPORT).dec()
@@ -162,8 +173,11 @@ class McpWebSocket(WebSocketHandler):
         client's closing handshake, so the close frame is on the wire before the process exits."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
+        if self._closed:
+            return
+        self._close_waiter = asyncio.get_running_loop().create_future()
         self.close(GOING_AWAY, "server shutting down")
         try:
-            await asyncio.wait_for(self._closed.wait(), CLOSE_HANDSHAKE_SECONDS)
+            await asyncio.wait_for(self._close_waiter, CLOSE_HANDSHAKE_SECONDS)
         except asyncio.TimeoutError:
             pass

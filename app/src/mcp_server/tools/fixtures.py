@@ -25,24 +25,24 @@ def _image() -> dict[str, Any]:
     return {"type": "image", "data": PNG_BASE64, "mimeType": "image/png"}
 
 
-async def simple_text(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+def simple_text(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     return [text("This is a simple text response for testing.")]
 
 
-async def image_content(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+def image_content(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     return [_image()]
 
 
-async def audio_content(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+def audio_content(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     return [{"type": "audio", "data": WAV_BASE64, "mimeType": "audio/wav"}]
 
 
-async def embedded_resource(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+def embedded_resource(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     return [{"type": "resource", "resource": {"uri": "test://embedded-resource", "mimeType": "text/plain",
                                               "text": "This is an embedded resource content."}}]
 
 
-async def multiple_content_types(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+def multiple_content_types(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     return [
         text("Multiple content types test:"),
         _image(),
@@ -60,7 +60,7 @@ async def with_logging(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     return [text("Tool with logging executed successfully")]
 
 
-async def error_handling(args: dict[str, Any], ctx: Any) -> ToolResult:
+def error_handling(args: dict[str, Any], ctx: Any) -> ToolResult:
     return ToolResult([text("This tool intentionally returns an error for testing")], is_error=True)
 
 
@@ -133,7 +133,7 @@ async def reconnection(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     return [text("Reconnection test completed")]
 
 
-async def schema_2020_12(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
+def schema_2020_12(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     return [text(f"Received: {orjson.dumps(args).decode()}")]
 
 
