@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from . import jsonrpc
@@ -22,6 +24,7 @@ GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003
 POLICY_VIOLATION = 1008
 TOO_BIG = 1009
+TEXT_OPCODE = 0x1
 CLOSE_HANDSHAKE_SECONDS = 2.0
 
 
@@ -42,17 +45,20 @@ class McpWebSocket(WebSocketHandler):
         self._metrics = core.metrics
         self._closed = False
         self._close_waiter: asyncio.Future[None] | None = None
+        self._write_frame: Callable[..., Any] | None = None
 
-    async def get(self, *args: Any, **kwargs: Any) -> None:
+    # Not a coroutine itself: Tornado awaits what it returns, and the connection's whole receive
+    # loop runs under this frame, so an extra coroutine here would be resumed on every frame read.
+    def get(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:  # type: ignore[override]
         if self.guards.refuse(self, websocket=True):
-            return
+            return None
         if self.core.shutting_down:
             self._metrics.rejected.labels("shutting_down").inc()
             self.set_status(503)
             self.set_header("Retry-After", "1")
             self.finish("server is shutting down\n")
-            return
-        await super().get(*args, **kwargs)
+            return None
+        return super().get(*args, **kwargs)
 
     def check_origin(self, origin: str) -> bool:
         return self.guards.hosts.origin_allowed(origin)
@@ -62,6 +68,12 @@ class McpWebSocket(WebSocketHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.set_nodelay(True)
+        # write_message() wraps every write in a new task so that its future may be awaited; we never
+        # await it, so frames go straight to the protocol's frame writer when this Tornado has one
+        # and no compression was negotiated (the IOStream already consumes write errors).
+        connection = self.ws_connection
+        writer = getattr(connection, "_write_frame", None)
+        self._write_frame = writer if writer is not None and getattr(connection, "_compressor", None) is None else None
         self.session = self.core.open_session(TRANSPORT, self)
         self._metrics.connections.labels(TRANSPORT).inc()
         self._metrics.sessions.labels(TRANSPORT).inc()
@@ -70,12 +82,17 @@ class McpWebSocket(WebSocketHandler):
     # --- Channel ------------------------------------------------------------
 
     def send(self, message: dict[str, Any]) -> None:
-        if self.ws_connection is None or self.ws_connection.is_closing():
+        connection = self.ws_connection
+        if connection is None or connection.is_closing():
             return
         self._metrics.message_out(TRANSPORT)
+        data = jsonrpc.encode(message)  # UTF-8: goes out as a text frame as it is
         try:
-            self.write_message(jsonrpc.encode(message))  # UTF-8 bytes, sent as a text frame
-        except WebSocketClosedError:
+            if self._write_frame is not None:
+                self._write_frame(True, TEXT_OPCODE, data)
+            else:
+                self.write_message(data)
+        except (WebSocketClosedError, StreamClosedError):
             pass
 
     # --- incoming ------------------------------------------------------------
