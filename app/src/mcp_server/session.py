@@ -191,7 +191,8 @@ class Session:
         return task
 
     def _answered(self, request_id: Any, outcome: Awaitable[Any], task: asyncio.Task[Any]) -> None:
-        if self.inflight.get(request_id) is task:  # cancelled before it started: its finally never ran
+        # Runs before the transport's own done callback sends the answer, so the id is free by then.
+        if self.inflight.get(request_id) is task:
             del self.inflight[request_id]
         if task.cancelled():
             _close_unstarted(outcome)
@@ -200,14 +201,12 @@ class Session:
         try:
             return jsonrpc.result_response(request_id, await outcome)
         except asyncio.CancelledError:
-            if self.closed or request_id not in self.inflight:
+            if self.closed:
                 raise
             # Cancelled by notifications/cancelled: the spec says send no response.
             return None
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON-RPC error response
             return self._failure(request_id, method, exc)
-        finally:
-            self.inflight.pop(request_id, None)
 
     def _id_in_use(self, request_id: Any) -> Response:
         self.core.metrics.error(INVALID_REQUEST)

@@ -39,12 +39,10 @@ class McpWebSocket(WebSocketHandler):
         self.guards = guards
         self.session: Session | None = None
         self.limiter = RateLimiter(guards.settings.rate_limit, guards.settings.rate_burst)
-        # Requests being answered in tasks; created on first use, as is the close waiter.
-        self._tasks: set[asyncio.Task[Any]] | None = None
         self._max_depth = guards.settings.max_json_depth
         self._metrics = core.metrics
         self._closed = False
-        self._close_waiter: asyncio.Future[None] | None = None
+        self._close_waiter: asyncio.Future[None] | None = None  # created when draining
         self._write_frame: Callable[..., Any] | None = None
 
     # Not a coroutine itself: Tornado awaits what it returns, and the connection's whole receive
@@ -132,15 +130,9 @@ class McpWebSocket(WebSocketHandler):
         if isinstance(pending, dict):  # answered at once
             self.send(pending)
             return
-        task = pending
-        if self._tasks is None:
-            self._tasks = set()
-        self._tasks.add(task)
-        task.add_done_callback(self._answered)
+        pending.add_done_callback(self._answered)
 
     def _answered(self, task: asyncio.Task[Any]) -> None:
-        if self._tasks is not None:
-            self._tasks.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
@@ -188,8 +180,8 @@ class McpWebSocket(WebSocketHandler):
     async def drain(self, timeout: float) -> None:
         """Let in-flight calls finish (up to timeout), close with 1001, and wait (briefly) for the
         client's closing handshake, so the close frame is on the wire before the process exits."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
+        if self.session is not None and self.session.inflight:
+            await asyncio.wait(list(self.session.inflight.values()), timeout=timeout)
         if self._closed:
             return
         self._close_waiter = asyncio.get_running_loop().create_future()
