@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../localcluster/lib.sh"
 
-IMAGE="$REGISTRY/kringen/python:3.11-bookworm"
+IMAGE="$BASE_IMAGE"
 if registry_has "$IMAGE"; then
   echo "$IMAGE present"; exit 0
 fi

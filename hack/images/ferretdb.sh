@@ -4,6 +4,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../localcluster/lib.sh"
-binary="$(bash "$here/../build/ferretdb.sh" | tail -1)"
-version="$(basename "$(dirname "$binary")" | sed 's/^ferretdb-//')"
-bash "$here/scratch-image.sh" "$REGISTRY/kringen/ferretdb:$version" "$binary"
+resolve_binaries   # already done (and exported) when run from up.sh
+bash "$here/scratch-image.sh" "$REGISTRY/kringen/ferretdb:$(built_version "$FERRETDB_BIN")" "$FERRETDB_BIN"

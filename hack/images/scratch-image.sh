@@ -4,7 +4,6 @@
 set -euo pipefail
 source "$(dirname "$0")/../localcluster/lib.sh"
 image="$1" binary="$2"; shift 2
-repo="${image#*/}"; repo="${repo%:*}"
 if registry_has "$image"; then
   echo "$image present"; exit 0
 fi
@@ -14,7 +13,4 @@ entry='["/entrypoint"'
 for arg in "$@"; do entry+=", \"$arg\""; done
 entry+="]"
 printf 'FROM scratch\nCOPY entrypoint /entrypoint\nENTRYPOINT %s\n' "$entry" >"$context/Dockerfile"
-docker build -q -t "$image" "$context" >"$LOGS/build-${repo//\//-}.log" 2>&1
-docker push -q "$image" >/dev/null
-rm -rf "$context"
-echo "$image built"
+build_and_push "$image" "$context"

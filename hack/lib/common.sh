@@ -1,7 +1,8 @@
 # Shared helpers for the hack/ scripts: logging, timed steps, the build cache.
 # Sourced, never run.
 
-KRINGEN_CACHE="${KRINGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kringen-mcp}"
+# The default that tests/cluster and inventories/local assume too (not $XDG_CACHE_HOME).
+KRINGEN_CACHE="${KRINGEN_CACHE:-$HOME/.cache/kringen-mcp}"
 KRINGEN_LOGS="${KRINGEN_LOGS:-$KRINGEN_CACHE/logs}"
 mkdir -p "$KRINGEN_CACHE" "$KRINGEN_LOGS"
 

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 resolve_binaries
 here="$(cd "$(dirname "$0")" && pwd)"
 
-COREDNS_IMAGE="$REGISTRY/kringen/coredns:$(basename "$(dirname "$COREDNS_BIN")" | sed 's/^coredns-//')"
+COREDNS_IMAGE="$REGISTRY/kringen/coredns:$(built_version "$COREDNS_BIN")"
 bash "$here/../images/scratch-image.sh" "$COREDNS_IMAGE" "$COREDNS_BIN" >/dev/null
 sed -e "s|@IMAGE@|$COREDNS_IMAGE|g" -e "s|@DNS_IP@|$DNS_SERVICE_IP|g" -e "s|@DOMAIN@|$CLUSTER_DOMAIN|g" \
   "$here/manifests/coredns.yaml" | kubectl_admin apply -f - >/dev/null

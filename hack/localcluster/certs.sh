@@ -41,11 +41,11 @@ cert scheduler system:kube-scheduler ""
 cert kubelet "system:node:$NODE_NAME" system:nodes "IP:127.0.0.1,IP:$NODE_IP,DNS:$NODE_NAME"
 cert kube-proxy system:kube-proxy ""
 
-# kubeconfig NAME USER: a kubeconfig for the API server on the node address.
+# kubeconfig NAME: a kubeconfig for the API server on 127.0.0.1, as the certificate NAME.
 kubeconfig() {
-  local file="$CLUSTER_DIR/$1.kubeconfig" user="$2"
+  local file="$CLUSTER_DIR/$1.kubeconfig" user="$1"
   [[ "$1" == admin ]] && file="$KUBECONFIG_ADMIN"
-  cat >"$file" <<CONF
+  write_if_changed "$file" <<CONF
 apiVersion: v1
 kind: Config
 clusters:
@@ -67,9 +67,5 @@ current-context: kringen-local
 CONF
   chmod 600 "$file"
 }
-kubeconfig admin admin
-kubeconfig controller-manager controller-manager
-kubeconfig scheduler scheduler
-kubeconfig kubelet kubelet
-kubeconfig kube-proxy kube-proxy
+for name in admin controller-manager scheduler kubelet kube-proxy; do kubeconfig "$name"; done
 echo "certificates and kubeconfigs in $CLUSTER_DIR"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Host networking for the cluster: sysctls, the node's dummy interface, forwarding rules that let
+# Host networking for the cluster: sysctls, the node address, forwarding rules that let
 # pods talk to each other and to the node, and never out of the machine.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

@@ -17,6 +17,7 @@ DNS_SERVICE_IP="10.0.0.10"
 CLUSTER_DOMAIN="cluster.local"
 REGISTRY="127.0.0.1:5000"
 PAUSE_IMAGE="$REGISTRY/kringen/pause:3.10"
+BASE_IMAGE="$REGISTRY/kringen/python:3.11-bookworm"   # also in inventories/local (the server image's base)
 CONTAINERD_ROOT="/var/lib/kringen-containerd"
 CONTAINERD_STATE="/run/kringen-containerd"
 CONTAINERD_SOCK="$CONTAINERD_STATE/containerd.sock"
@@ -30,6 +31,13 @@ export DOCKER_BUILDKIT=0  # the Debian dockerd has no BuildKit front end to pull
 
 k8s_bin() { echo "$KUBERNETES_BIN/$1"; }
 kubectl_admin() { "$KUBERNETES_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
+
+node_ready() {
+  [[ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
+}
+dns_answers() {
+  python3 "$(dirname "${BASH_SOURCE[0]}")/dns_check.py" "$DNS_SERVICE_IP" "kubernetes.default.svc.$CLUSTER_DOMAIN"
+}
 
 # running NAME: is the process recorded in $RUN/NAME.pid alive?
 running() {
@@ -66,6 +74,20 @@ stop_daemon() {
   rm -f "$pidfile"
 }
 
+# built_version BINARY: the version a build script put in its output directory's name
+# (~/.cache/kringen-mcp/bin/ferretdb-v1.24.2/ferretdb -> v1.24.2).
+built_version() { local dir; dir="$(basename "$(dirname "$1")")"; echo "${dir#*-}"; }
+
+# build_and_push IMAGE CONTEXT: docker build (log in $LOGS), push to the local registry, drop CONTEXT.
+build_and_push() {
+  local image="$1" context="$2" repo="${1#*/}"
+  repo="${repo%:*}"
+  docker build -q -t "$image" "$context" >"$LOGS/build-${repo//\//-}.log" 2>&1
+  docker push -q "$image" >/dev/null
+  rm -rf "$context"
+  echo "$image built"
+}
+
 # registry_has IMAGE: is REGISTRY/REPO:TAG already in the local registry?
 registry_has() {
   local ref="${1#*/}"
@@ -87,9 +109,11 @@ wait_for() {
 # what is missing). Exported, so the scripts up.sh runs reuse them instead of asking again.
 resolve_binaries() {
   [[ -n "${KUBERNETES_BIN:-}" && -n "${ETCD_BIN:-}" && -n "${COREDNS_BIN:-}" && -n "${FERRETDB_BIN:-}" ]] && return 0
-  KUBERNETES_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/kubernetes.sh" | tail -1)"
-  ETCD_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/etcd.sh" | tail -1)"
-  COREDNS_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/coredns.sh" | tail -1)"
-  FERRETDB_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/ferretdb.sh" | tail -1)"
+  local build
+  build="$(dirname "${BASH_SOURCE[0]}")/../build"
+  KUBERNETES_BIN="$(bash "$build/kubernetes.sh" | tail -1)"
+  ETCD_BIN="$(bash "$build/etcd.sh" | tail -1)"
+  COREDNS_BIN="$(bash "$build/coredns.sh" | tail -1)"
+  FERRETDB_BIN="$(bash "$build/ferretdb.sh" | tail -1)"
   export KUBERNETES_BIN ETCD_BIN COREDNS_BIN FERRETDB_BIN
 }

@@ -97,8 +97,5 @@ oomScoreAdj: 0
 CONF
 start_daemon kube-proxy "$(k8s_bin kube-proxy)" --config "$CLUSTER_DIR/kube-proxy.yaml" --v=1
 
-node_ready() {
-  [[ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
-}
 wait_for "node $NODE_NAME Ready" 180 node_ready
 echo "node $NODE_NAME Ready"

@@ -18,10 +18,7 @@ for daemon in registry etcd kube-apiserver kube-controller-manager kube-schedule
 done
 check "docker" docker info
 check "apiserver /readyz" kubectl_admin get --raw /readyz
-node_ready() {
-  [[ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
-}
 check "node $NODE_NAME Ready" node_ready
-check "cluster DNS" python3 "$here/dns_check.py" "$DNS_SERVICE_IP" "kubernetes.default.svc.$CLUSTER_DOMAIN"
+check "cluster DNS" dns_answers
 echo "KUBECONFIG=$KUBECONFIG_ADMIN"
 exit "$healthy"

@@ -24,7 +24,7 @@ timed_step cluster-certificates bash "$here/certs.sh"
 timed_step cluster-control-plane bash "$here/control-plane.sh"
 timed_step cluster-node bash "$here/node.sh"
 timed_step cluster-addons bash "$here/addons.sh"
-timed_step cluster-dns wait_for "cluster DNS" 120 python3 "$here/dns_check.py" "$DNS_SERVICE_IP" "kubernetes.default.svc.$CLUSTER_DOMAIN"
+timed_step cluster-dns wait_for "cluster DNS" 120 dns_answers
 printf '%s %-22s %4ss\n' "$(date -u +%FT%TZ)" total "$((SECONDS - start))" >>"$timings"
 log "local cluster up in $((SECONDS - start))s; KUBECONFIG=$KUBECONFIG_ADMIN"
 echo "$KUBECONFIG_ADMIN"
