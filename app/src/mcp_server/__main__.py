@@ -36,16 +36,12 @@ async def shutdown(server: Server, http: HTTPServer) -> None:
     """Readiness goes false at once; sessions are served through the drain window; then
     WebSockets are closed with 1001 once their in-flight calls finish."""
     settings = server.settings
-    core = server.core
-    core.shutting_down = True
+    lifecycle = server.core.lifecycle
+    lifecycle.begin_draining()
     log.info("draining", extra={"drain_seconds": settings.drain_seconds,
-                                "websockets": len(server.guards.websockets), "http_sessions": len(server.sessions)})
+                                "websockets": lifecycle.open_connections(), "http_sessions": len(server.sessions)})
     http.stop()
-    await asyncio.sleep(settings.drain_seconds)
-    await asyncio.gather(*(ws.drain(settings.shutdown_timeout_seconds) for ws in list(server.guards.websockets)))
-    deadline = asyncio.get_running_loop().time() + settings.shutdown_timeout_seconds
-    while core.inflight_count() and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.05)
+    await lifecycle.drain(settings.drain_seconds, settings.shutdown_timeout_seconds)
     server.sessions.end_all()
     await http.close_all_connections()
     await server.db.close()
@@ -55,11 +51,11 @@ async def shutdown(server: Server, http: HTTPServer) -> None:
 def main() -> int:
     try:
         settings = Settings.from_env()
-        server_settings_ok = settings.load_tokens()
+        settings.load_tokens()
+        settings.load_state_keys()
     except ConfigError as exc:
         print(f"mcp-server: {exc}", file=sys.stderr)
         return 2
-    del server_settings_ok
     logs.setup(settings.log_level, settings.log_format)
     try:
         import uvloop  # noqa: PLC0415

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from importlib import metadata
 from typing import Any
 
@@ -17,12 +18,16 @@ from .database import Database
 from .guards import RequestGuards
 from .metrics import Metrics
 from .security import TokenAuth
-from .session import Core, ServerInfo
+from .core import Core, ServerInfo
+from .sealing import Sealer
 from .tools import fixtures, notes, websearch
-from .transport_http import HttpSessions, StreamableHttp
+from .http_sessions import HttpSessions
+from .transport_http import TRANSPORT as HTTP_TRANSPORT
+from .transport_http import StreamableHttp
 from .transport_ws import McpWebSocket
 
 MCP_PATH = "/mcp"
+log = logging.getLogger("mcp_server")
 
 
 class WebSocketUpgrade(Matcher):
@@ -49,6 +54,15 @@ INSTRUCTIONS = ("Notes server: save_note, get_note, list_notes, search_notes and
                 "web_search looks things up on the web when configured. Notes are also resources at notes://{id}.")
 
 
+def sealer(settings: Settings) -> Sealer:
+    keys = settings.load_state_keys()
+    if keys:
+        return Sealer(keys, settings.state_ttl_seconds)
+    log.warning("MCP_STATE_KEYS is not set: input-required requestState is sealed with a key of this process "
+                "alone, so a retry that reaches another replica is refused; give every replica the same key")
+    return Sealer.ephemeral(settings.state_ttl_seconds)
+
+
 @dataclasses.dataclass
 class Server:
     settings: Settings
@@ -63,16 +77,18 @@ def build(settings: Settings) -> Server:
     metrics = Metrics()
     db = Database(settings.mongodb_uri, settings.mongodb_database, settings.mongodb_timeout_ms)
     catalog = Catalog(settings.page_size)
+    if settings.conformance_fixtures:
+        fixtures.register(catalog)  # first: the suite calls the first tool listed with no arguments
     store = notes.NotesStore(db, settings.page_size)
     notes.register(catalog, store)
     websearch.register(catalog, websearch.WebSearch(
         db, settings.web_search_url, settings.web_search_timeout_seconds, settings.web_search_cache_seconds))
-    if settings.conformance_fixtures:
-        fixtures.register(catalog)
-    core = Core(catalog, ServerInfo("kringen-mcp-server", version(), "Kringen MCP server", INSTRUCTIONS), metrics)
+    core = Core(catalog, ServerInfo("kringen-mcp-server", version(), "Kringen MCP server", INSTRUCTIONS), metrics,
+                sealer(settings))
     auth = TokenAuth(settings.load_tokens(), disabled=settings.auth_disabled)
     guards = RequestGuards(settings, auth, metrics)
-    sessions = HttpSessions(core, guards)
+    sessions = HttpSessions(core, HTTP_TRANSPORT, settings.rate_limit, settings.rate_burst,
+                            settings.session_idle_seconds)
     mcp = {"core": core, "guards": guards}
     app = Application(
         [

@@ -60,10 +60,15 @@ class Tool:
     output_schema: dict[str, Any] | None = None
     annotations: dict[str, Any] | None = None
     validator: Callable[[Any], Any] | None = dataclasses.field(default=None, repr=False)
+    # (argument, header name) of each argument that travels as an Mcp-Param-{Name} header too.
+    header_params: tuple[tuple[str, str], ...] = dataclasses.field(default=(), init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.validator is None:
             self.validator = compile_schema(self.input_schema)
+        properties = self.input_schema.get("properties") or {}
+        self.header_params = tuple((name, spec["x-mcp-header"]) for name, spec in properties.items()
+                                   if isinstance(spec, dict) and isinstance(spec.get("x-mcp-header"), str))
 
     def describe(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"name": self.name, "description": self.description, "inputSchema": self.input_schema}
@@ -227,6 +232,8 @@ class Catalog:
         self.tools: dict[str, Tool] = {}
         self.prompts: dict[str, Prompt] = {}
         self.providers: list[ResourceProvider] = []
+        # The lists that can change while the server runs (subscriptions/listen filter keys).
+        self.changing_lists: frozenset[str] = frozenset()
         self._tool_list: list[dict[str, Any]] | None = None
 
     def add_tool(self, tool: Tool) -> None:

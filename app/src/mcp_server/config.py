@@ -139,6 +139,14 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a web search result is served from the MongoDB cache; 0 disables the cache."),
     Setting("MCP_LOG_LEVEL", "log_level", _choice("debug", "info", "warning", "error"), "info", "Server log level."),
     Setting("MCP_LOG_FORMAT", "log_format", _choice("json", "text"), "json", "Log line format."),
+    Setting("MCP_STATE_KEYS", "state_keys", _list, "",
+            "Comma-separated keys (32+ characters each) that seal the requestState of 2026-07-28 input-required "
+            "results; the first seals, all open (rotation). Every replica needs the same keys. Empty: a random key "
+            "per process (a retry that reaches another replica is refused).", secret=True),
+    Setting("MCP_STATE_KEYS_FILE", "state_keys_file", _text, "",
+            "File with one state key per line (e.g. a mounted Kubernetes Secret); added after MCP_STATE_KEYS."),
+    Setting("MCP_STATE_TTL_SECONDS", "state_ttl_seconds", _int(10, 86400), "600",
+            "How long a sealed requestState stays valid."),
     Setting("MCP_CONFORMANCE_FIXTURES", "conformance_fixtures", _bool, "false",
             "Test setting: serve the MCP conformance suite's fixture tools, resources and prompts. Never on in deployments."),
 )
@@ -170,6 +178,9 @@ class Settings:
     web_search_cache_seconds: int
     log_level: str
     log_format: str
+    state_keys: tuple[str, ...]
+    state_keys_file: str
+    state_ttl_seconds: int
     conformance_fixtures: bool
 
     @classmethod
@@ -193,14 +204,26 @@ class Settings:
 
     def load_tokens(self) -> tuple[str, ...]:
         """All accepted bearer tokens: the variable's and the file's."""
-        tokens = list(self.auth_tokens)
-        if self.auth_tokens_file:
-            try:
-                with open(self.auth_tokens_file, encoding="utf-8") as handle:
-                    tokens.extend(line.strip() for line in handle if line.strip() and not line.startswith("#"))
-            except OSError as exc:
-                raise ConfigError(f"MCP_AUTH_TOKENS_FILE: cannot read {self.auth_tokens_file}: {exc.strerror}") from None
-        return tuple(tokens)
+        return (*self.auth_tokens, *_secret_lines("MCP_AUTH_TOKENS_FILE", self.auth_tokens_file))
+
+    def load_state_keys(self) -> tuple[bytes, ...]:
+        """The request-state keys: the variable's, then the file's (the first one seals)."""
+        keys = (*self.state_keys, *_secret_lines("MCP_STATE_KEYS_FILE", self.state_keys_file))
+        short = [k for k in keys if len(k.encode()) < 32]
+        if short:
+            raise ConfigError(f"MCP_STATE_KEYS / MCP_STATE_KEYS_FILE: {len(short)} key(s) shorter than 32 characters")
+        return tuple(k.encode() for k in keys)
+
+
+def _secret_lines(variable: str, path: str) -> list[str]:
+    """The non-empty, non-comment lines of a secrets file (none when no file is set)."""
+    if not path:
+        return []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror}") from None
 
 
 def _cross_checks(values: Mapping[str, Any]) -> list[str]:

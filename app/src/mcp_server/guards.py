@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tornado.web import RequestHandler
 
 from .config import Settings
@@ -12,14 +10,13 @@ from .security import HostPolicy, TokenAuth
 
 
 class RequestGuards:
-    """Shared by both transports; also tracks open WebSockets for shutdown."""
+    """Shared by both transports."""
 
     def __init__(self, settings: Settings, auth: TokenAuth, metrics: Metrics):
         self.settings = settings
         self.auth = auth
         self.hosts = HostPolicy(settings.allowed_hosts, settings.allowed_origins)
         self.metrics = metrics
-        self.websockets: set[Any] = set()
 
     def refuse(self, handler: RequestHandler, websocket: bool = False) -> bool:
         """Write an error response and return True if the request may not proceed."""

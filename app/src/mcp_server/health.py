@@ -8,7 +8,7 @@ from typing import Any
 from tornado.web import RequestHandler
 
 from .database import Database
-from .session import Core
+from .core import Core
 
 
 INSTANCE = socket.gethostname()
@@ -32,7 +32,7 @@ class Ready(RequestHandler):
 
     async def get(self) -> None:
         self.set_header("Cache-Control", "no-store")
-        checks: dict[str, Any] = {"draining": self.core.shutting_down}
+        checks: dict[str, Any] = {"draining": self.core.draining}
         checks["database"] = "ok" if await self.db.ping() else "unreachable"
         ready = not checks["draining"] and checks["database"] == "ok"
         self.set_status(200 if ready else 503)

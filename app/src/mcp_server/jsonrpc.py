@@ -16,6 +16,10 @@ RATE_LIMITED = -32000
 SHUTTING_DOWN = -32001
 RESOURCE_NOT_FOUND = -32002  # the MCP spec's code for resources/read of an unknown URI
 NOT_INITIALIZED = -32003
+# MCP 2026-07-28
+HEADER_MISMATCH = -32020  # HTTP headers missing or not matching the body (SEP-2243)
+MISSING_CLIENT_CAPABILITY = -32021  # the request needs a capability the client did not declare
+UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 ERROR_NAMES = {
     PARSE_ERROR: "parse_error",
@@ -27,6 +31,9 @@ ERROR_NAMES = {
     SHUTTING_DOWN: "shutting_down",
     RESOURCE_NOT_FOUND: "resource_not_found",
     NOT_INITIALIZED: "not_initialized",
+    HEADER_MISMATCH: "header_mismatch",
+    MISSING_CLIENT_CAPABILITY: "missing_client_capability",
+    UNSUPPORTED_PROTOCOL_VERSION: "unsupported_protocol_version",
 }
 
 

@@ -50,8 +50,8 @@ class Metrics:
     def message_in(self, transport: str) -> None:
         self.messages_in[transport] += 1
 
-    def message_out(self, transport: str) -> None:
-        self.messages_out[transport] += 1
+    def message_out(self, transport: str, count: int = 1) -> None:
+        self.messages_out[transport] += count
 
     def error(self, code: int) -> None:
         child = self._errors.get(code)

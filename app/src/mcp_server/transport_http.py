@@ -1,9 +1,11 @@
-"""MCP Streamable HTTP (protocol 2025-11-25) on /mcp: POST, GET (SSE), DELETE.
+"""MCP Streamable HTTP on /mcp, both eras on one endpoint.
 
-A POST carrying a request is answered with plain JSON when the answer is all
-there is to send; if the server has to send anything else first (progress, log
-messages, a sampling or elicitation request), the response turns into an SSE
-stream that carries those messages and ends with the answer.
+A POST names its era by its `MCP-Protocol-Version` header and its body's `_meta`
+(`http_era`): a 2026-07-28 request stands alone (no session, POST only); anything else follows
+the 2025-11-25 rules (initialize mints an `Mcp-Session-Id`; GET opens the session's stream;
+DELETE ends it). Either way a request is answered with plain JSON when the answer is all there
+is to send, and with an SSE stream when something (progress, log messages, a 2025 request to
+the client) comes first.
 """
 
 from __future__ import annotations
@@ -11,159 +13,56 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
-from collections import OrderedDict
 from typing import Any
 
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
-from . import jsonrpc
+from . import jsonrpc, sse
+from .core import Core
+from .engine import Reply, is_pending, settled
 from .guards import RequestGuards
-from .security import RateLimiter
-from .session import SUPPORTED_PROTOCOL_VERSIONS, Core, NullChannel, Session
+from .http_headers import VERSION_HEADER, check_routing_headers, check_version_header
+from .http_sessions import HttpSession, HttpSessions
+from .mcp2025 import SUPPORTED_PROTOCOL_VERSIONS as SESSION_VERSIONS
+from .mcp2026 import META_PROTOCOL_VERSION, RequestMeta, unsupported_version
+from .mcp2026 import SUPPORTED_PROTOCOL_VERSIONS as MODERN_VERSIONS
+from .sse import SseChannel
 
 log = logging.getLogger("mcp_server.http")
 
 TRANSPORT = "streamable_http"
 SESSION_HEADER = "Mcp-Session-Id"
-VERSION_HEADER = "MCP-Protocol-Version"
 SSE_KEEPALIVE_SECONDS = 15.0
-SSE_RETRY_MS = 1000
-MAX_STORED_EVENTS = 1000
-MAX_STORED_STREAMS = 32
+# HTTP status of a JSON error answer in the 2026-07-28 era (the 2025 era answers 200).
+MODERN_ERROR_STATUS = {
+    jsonrpc.PARSE_ERROR: 400, jsonrpc.INVALID_REQUEST: 400, jsonrpc.INVALID_PARAMS: 400,
+    jsonrpc.HEADER_MISMATCH: 400, jsonrpc.MISSING_CLIENT_CAPABILITY: 400, jsonrpc.UNSUPPORTED_PROTOCOL_VERSION: 400,
+    jsonrpc.METHOD_NOT_FOUND: 404, jsonrpc.RATE_LIMITED: 429, jsonrpc.INTERNAL_ERROR: 500,
+    jsonrpc.SHUTTING_DOWN: 503,
+}
 
 
-class SseChannel:
-    """The messages of one SSE stream, kept (up to MAX_STORED_EVENTS) so that a client that lost
-    the stream can resume it with Last-Event-ID. Writers follow it with a cursor."""
-
-    def __init__(self, stream_id: str):
-        self.stream_id = stream_id
-        self.events: list[tuple[int, dict[str, Any]]] = []
-        self.sequence = 0
-        self.finished = False  # no more messages will come
-        self.detached = False  # the server asked to end the live HTTP stream (client resumes later)
-        self._waiters: list[asyncio.Future[None]] = []
-
-    def send(self, message: dict[str, Any]) -> None:
-        if self.finished:
-            return
-        self.sequence += 1
-        self.events.append((self.sequence, message))
-        if len(self.events) > MAX_STORED_EVENTS:
-            del self.events[: len(self.events) - MAX_STORED_EVENTS]
-        self.wake()
-
-    def finish(self, last: dict[str, Any] | None = None) -> None:
-        if last is not None:
-            self.send(last)
-        self.finished = True
-        self.wake()
-
-    def detach(self) -> None:
-        self.detached = True
-        self.wake()
-
-    def wake(self) -> None:
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def after(self, sequence: int) -> list[tuple[int, dict[str, Any]]]:
-        return [event for event in self.events if event[0] > sequence]
-
-    async def changed(self, timeout: float | None = None) -> None:
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await asyncio.wait_for(waiter, timeout)
-        except asyncio.TimeoutError:
-            pass
-
-    def event_id(self, sequence: int) -> str:
-        return f"{self.stream_id}.{sequence}"
-
-
-async def settled(pending: Any) -> dict[str, Any] | None:
-    """The response of Session.receive: given at once, or awaited."""
-    if pending is None or isinstance(pending, dict):
-        return pending
-    return await pending
-
-
-class HttpSession:
-    """A Streamable HTTP session: the MCP session plus its transport state."""
-
-    def __init__(self, session_id: str, session: Session, limiter: RateLimiter):
-        self.session_id = session_id
-        self.session = session
-        self.limiter = limiter
-        self.get_stream: SseChannel | None = None
-        self.streams: OrderedDict[str, SseChannel] = OrderedDict()
-
-    def keep(self, channel: SseChannel) -> None:
-        """Remember a stream so that it can be resumed; the oldest are forgotten."""
-        self.streams[channel.stream_id] = channel
-        while len(self.streams) > MAX_STORED_STREAMS:
-            self.streams.popitem(last=False)
-
-
-class HttpSessions:
-    """Live Streamable HTTP sessions by id; ends idle ones."""
-
-    def __init__(self, core: Core, guards: RequestGuards):
-        self.core = core
-        self.guards = guards
-        self._sessions: dict[str, HttpSession] = {}
-
-    def create(self) -> HttpSession:
-        session_id = secrets.token_urlsafe(32)
-        settings = self.guards.settings
-        http_session = HttpSession(session_id, self.core.open_session(TRANSPORT),
-                                   RateLimiter(settings.rate_limit, settings.rate_burst))
-        self._sessions[session_id] = http_session
-        self.core.metrics.connections.labels(TRANSPORT).inc()
-        self.core.metrics.sessions.labels(TRANSPORT).inc()
-        return http_session
-
-    def get(self, session_id: str) -> HttpSession | None:
-        return self._sessions.get(session_id)
-
-    def end(self, session_id: str) -> bool:
-        http_session = self._sessions.pop(session_id, None)
-        if http_session is None:
-            return False
-        http_session.session.close()
-        if http_session.get_stream is not None:
-            http_session.get_stream.finish()
-        self.core.metrics.connections.labels(TRANSPORT).dec()
-        return True
-
-    def end_idle(self) -> int:
-        cutoff = time.monotonic() - self.guards.settings.session_idle_seconds
-        idle = [sid for sid, s in self._sessions.items()
-                if s.session.last_seen < cutoff and not s.session.inflight and s.get_stream is None]
-        for session_id in idle:
-            self.end(session_id)
-        return len(idle)
-
-    def end_all(self) -> None:
-        for session_id in list(self._sessions):
-            self.end(session_id)
-
-    def __len__(self) -> int:
-        return len(self._sessions)
+def http_era(header_version: str | None, message: Any) -> str:
+    """'modern' (2026-07-28), 'legacy' (a 2025 session or initialize), or 'conflict' (a 2025
+    version header on a body whose _meta names a version)."""
+    if header_version is not None and header_version.strip() not in SESSION_VERSIONS:
+        return "modern"
+    params = message.get("params") if isinstance(message, dict) else None
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    if not isinstance(meta, dict) or META_PROTOCOL_VERSION not in meta or message.get("method") == "initialize":
+        return "legacy"
+    return "modern" if header_version is None else "conflict"
 
 
 class StreamableHttp(RequestHandler):
     def initialize(self, core: Core, guards: RequestGuards, sessions: HttpSessions) -> None:
-        self._get_channel: SseChannel | None = None
         self.core = core
         self.guards = guards
         self.sessions = sessions
         self.settings_ = guards.settings
+        self._stream: SseChannel | None = None  # the GET stream this request serves
+        self._pending: asyncio.Future[Any] | None = None  # the 2026 request this response answers
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -179,10 +78,21 @@ class StreamableHttp(RequestHandler):
     # --- helpers -------------------------------------------------------------
 
     def _error(self, status: int, code: int, message: str, request_id: Any = None) -> None:
-        self.core.metrics.error(code)
+        self._refuse(status, jsonrpc.JsonRpcError(code, message), request_id)
+
+    def _refuse(self, status: int, exc: jsonrpc.JsonRpcError, request_id: Any = None) -> None:
+        self.core.metrics.error(exc.code)
+        self._json(exc.to_response(request_id), status)
+
+    def _json(self, message: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(jsonrpc.encode(jsonrpc.error_response(request_id, code, message)))
+        self.core.metrics.message_out(TRANSPORT, len(message) if isinstance(message, list) else 1)
+        self.finish(jsonrpc.encode(message))
+
+    def _accepted(self) -> None:
+        self.set_status(202)
+        self.finish()
 
     def _accepts(self, *types: str) -> bool:
         accept = self.request.headers.get("Accept", "")
@@ -191,53 +101,40 @@ class StreamableHttp(RequestHandler):
             return True
         return all(t in offered or f"{t.split('/')[0]}/*" in offered for t in types)
 
-    def _session_for(self) -> HttpSession | None:
-        """The session the request names; writes 400/404 and returns None when there is none."""
-        session_id = self.request.headers.get(SESSION_HEADER)
-        if not session_id:
-            self._error(400, jsonrpc.INVALID_REQUEST, f"Bad Request: the {SESSION_HEADER} header is required")
-            return None
-        http_session = self.sessions.get(session_id)
-        if http_session is None:
-            self._error(404, jsonrpc.INVALID_REQUEST, "Not Found: session ended or unknown; initialize a new one")
-            return None
-        version = self.request.headers.get(VERSION_HEADER)
-        if version is not None and version not in SUPPORTED_PROTOCOL_VERSIONS:
-            self._error(400, jsonrpc.INVALID_REQUEST,
-                        f"Bad Request: unsupported {VERSION_HEADER} {version!r}; "
-                        f"supported: {', '.join(SUPPORTED_PROTOCOL_VERSIONS)}")
-            return None
-        return http_session
-
-    def _write_event(self, channel: SseChannel, sequence: int, message: dict[str, Any] | None) -> None:
-        data = b"" if message is None else jsonrpc.encode(message)
-        self.write(b"id: " + channel.event_id(sequence).encode() + b"\ndata: " + data + b"\n\n")
-        if message is not None:
-            self.core.metrics.message_out(TRANSPORT)
-
-    def _write_priming(self, channel: SseChannel) -> None:
-        """retry, and an event with an id and no data: the client can resume from here."""
-        self.write(f"retry: {SSE_RETRY_MS}\n".encode())
-        self._write_event(channel, 0, None)
-
-    async def _follow(self, channel: SseChannel, sequence: int, keepalive: float | None = None) -> int:
-        """Write the channel's events after `sequence` as they come, until it finishes or detaches."""
-        while True:
-            for seq, message in channel.after(sequence):
-                self._write_event(channel, seq, message)
-                sequence = seq
-            await self.flush()
-            if channel.finished or channel.detached or self.core.shutting_down:
-                return sequence
-            before = channel.sequence
-            await channel.changed(keepalive)
-            if keepalive is not None and channel.sequence == before and not (channel.finished or channel.detached):
-                self.write(b": keep-alive\n\n")
-
     def _start_sse(self) -> None:
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache, no-transform")
         self.set_header("X-Accel-Buffering", "no")
+
+    def _write_events(self, channel: SseChannel, sequence: int, numbered: bool) -> int:
+        for seq, message in channel.after(sequence):
+            self.write(sse.event(message, f"{channel.stream_id}.{seq}" if numbered else None))
+            self.core.metrics.message_out(TRANSPORT, len(message) if isinstance(message, list) else 1)
+            sequence = seq
+        return sequence
+
+    async def _follow(self, channel: SseChannel, sequence: int, numbered: bool,
+                      keepalive: float | None = SSE_KEEPALIVE_SECONDS) -> int:
+        """Write the channel's events after `sequence` as they come, until it finishes or detaches."""
+        while True:
+            sequence = self._write_events(channel, sequence, numbered)
+            await self.flush()
+            if channel.done() or (numbered and self.core.draining):
+                return sequence
+            before = channel.sequence
+            await channel.changed(keepalive)
+            if keepalive is not None and channel.sequence == before and not channel.done():
+                self.write(sse.KEEPALIVE)
+
+    @staticmethod
+    def _feed(reply: Reply, channel: SseChannel) -> asyncio.Future[Any] | None:
+        """Make the answer the last event of `channel`: now, or when its task ends (the task is returned)."""
+        if not is_pending(reply):
+            channel.finish(reply)
+            return None
+        task = asyncio.ensure_future(reply)  # type: ignore[arg-type]
+        task.add_done_callback(lambda done: channel.finish(None if done.cancelled() else done.result()))
+        return task
 
     # --- POST ----------------------------------------------------------------
 
@@ -253,12 +150,124 @@ class StreamableHttp(RequestHandler):
         try:
             message = jsonrpc.decode(self.request.body, self.settings_.max_json_depth)
         except jsonrpc.JsonRpcError as exc:
-            self._error(400, exc.code, exc.message)
+            self._refuse(400, exc)
             return
         self.core.metrics.message_in(TRANSPORT)
-        if isinstance(message, dict) and message.get("method") == "initialize" and "id" in message:
+        era = http_era(self.request.headers.get(VERSION_HEADER), message)
+        if era == "modern":
+            await self._post_modern(message)
+        elif era == "conflict":
+            self._error(400, jsonrpc.HEADER_MISMATCH,
+                        f"Header mismatch: {VERSION_HEADER} names a 2025 revision but _meta names "
+                        f"{message['params']['_meta'][META_PROTOCOL_VERSION]!r}", message.get("id"))
+        elif isinstance(message, dict) and message.get("method") == "initialize" and "id" in message:
             await self._initialize(message)
+        else:
+            await self._post_in_session(message)
+
+    # --- POST, 2026-07-28 ----------------------------------------------------------
+
+    async def _post_modern(self, message: Any) -> None:
+        if not isinstance(message, dict):
+            self._error(400, jsonrpc.INVALID_REQUEST,
+                        "Invalid Request: the body must be one JSON-RPC request or notification (no batches)")
             return
+        request_id = message.get("id")
+        try:
+            kind = jsonrpc.classify(message)
+            if kind == "notification":
+                self._accepted()  # nothing in this era needs one over HTTP: closing a stream cancels
+                return
+            if kind == "response":
+                raise jsonrpc.JsonRpcError(jsonrpc.INVALID_REQUEST,
+                                           "Invalid Request: clients send no responses in protocol 2026-07-28")
+            params = message.get("params") or {}
+            meta = self._request_meta(params)
+            check_version_header(self.request.headers, meta.version)
+            meta.check_version()
+            check_routing_headers(self.request.headers, message["method"], params, self.core.catalog)
+        except jsonrpc.JsonRpcError as exc:
+            self._refuse(MODERN_ERROR_STATUS.get(exc.code, 400), exc, request_id)
+            return
+        conversation = self.core.open_stateless(TRANSPORT)
+        channel = SseChannel("")
+        try:
+            self._pending = self._feed(conversation.receive(message, channel), channel)
+            if self._pending is not None:
+                await channel.changed()
+            only, answer = channel.only_answer()
+            if only:
+                self._answer_modern(answer)
+                return
+            self._start_sse()
+            await self._follow(channel, 0, numbered=False)
+            self.finish()
+        except StreamClosedError:
+            pass  # on_connection_close cancelled the request
+        finally:
+            if self._pending is not None and not self._pending.done():
+                self._pending.cancel()
+            conversation.close()
+
+    def _request_meta(self, params: dict[str, Any]) -> RequestMeta:
+        try:
+            return RequestMeta(params)
+        except jsonrpc.JsonRpcError:
+            # Without _meta the header is all the request says: if it names no version served here,
+            # that is the problem to report.
+            header = (self.request.headers.get(VERSION_HEADER) or "").strip()
+            if header and header not in SESSION_VERSIONS and header not in MODERN_VERSIONS:
+                raise unsupported_version(header) from None
+            raise
+
+    def _answer_modern(self, answer: Any) -> None:
+        if answer is None:  # cancelled
+            self._accepted()
+            return
+        error = answer.get("error") if isinstance(answer, dict) else None
+        status = MODERN_ERROR_STATUS.get(error.get("code"), 200) if isinstance(error, dict) else 200
+        self._json(answer, status)
+
+    # --- POST, 2025 sessions ---------------------------------------------------------
+
+    async def _initialize(self, message: dict[str, Any]) -> None:
+        if self.core.draining:
+            self.set_header("Retry-After", "1")
+            self._error(503, jsonrpc.SHUTTING_DOWN, "Service Unavailable: server is shutting down")
+            return
+        http_session = self.sessions.create()
+        try:
+            response = await settled(http_session.session.receive(message, SseChannel("")))
+        except jsonrpc.JsonRpcError as exc:
+            response = exc.to_response()
+        if not isinstance(response, dict) or "error" in response:
+            self.sessions.end(http_session.session_id)
+            self._json(response, 400)
+            return
+        self.set_header(SESSION_HEADER, http_session.session_id)
+        self._json(response)
+
+    def _session_for(self) -> HttpSession | None:
+        """The session the request names; writes 400/404 and returns None when there is none."""
+        session_id = self.request.headers.get(SESSION_HEADER)
+        if not session_id:
+            self._error(400, jsonrpc.INVALID_REQUEST,
+                        f"Bad Request: send {SESSION_HEADER} (protocol 2025-11-25 and earlier: initialize first) "
+                        f"or name protocol 2026-07-28 in {VERSION_HEADER} and params._meta")
+            return None
+        http_session = self.sessions.get(session_id)
+        if http_session is None:
+            self._error(404, jsonrpc.INVALID_REQUEST, "Not Found: session ended or unknown; initialize a new one")
+            return None
+        version = self.request.headers.get(VERSION_HEADER)
+        if version is not None and version not in SESSION_VERSIONS:
+            self._error(400, jsonrpc.INVALID_REQUEST,
+                        f"Bad Request: unsupported {VERSION_HEADER} {version!r}; "
+                        f"supported: {', '.join(SESSION_VERSIONS)}, 2026-07-28")
+            return None
+        return http_session
+
+    async def _post_in_session(self, message: Any) -> None:
         http_session = self._session_for()
         if http_session is None:
             return
@@ -267,95 +276,39 @@ class StreamableHttp(RequestHandler):
             self._error(429, jsonrpc.RATE_LIMITED,
                         f"Too Many Requests: at most {http_session.limiter.rate:g} messages per second per session")
             return
-        if isinstance(message, list):
-            await self._batch(http_session, message)
-            return
-        await self._one(http_session, message)
-
-    async def _initialize(self, message: dict[str, Any]) -> None:
-        if self.core.shutting_down:
-            self.set_header("Retry-After", "1")
-            self._error(503, jsonrpc.SHUTTING_DOWN, "Service Unavailable: server is shutting down")
-            return
-        http_session = self.sessions.create()
-        try:
-            response = await settled(http_session.session.receive(message, NullChannel()))
-        except jsonrpc.JsonRpcError as exc:
-            response = exc.to_response()
-        if response is None or "error" in response:
-            self.sessions.end(http_session.session_id)
-            self.set_status(400)
-        else:
-            self.set_header(SESSION_HEADER, http_session.session_id)
-        self.set_header("Content-Type", "application/json")
-        self.core.metrics.message_out(TRANSPORT)
-        self.finish(jsonrpc.encode(response))
-
-    async def _one(self, http_session: HttpSession, message: Any) -> None:
         channel = SseChannel(secrets.token_hex(6))
         try:
-            pending = http_session.session.receive(message, channel)
+            reply = http_session.session.receive(message, channel)
         except jsonrpc.JsonRpcError as exc:
-            self._error(400, exc.code, exc.message, exc.request_id)
+            self._refuse(400, exc)
             return
-        if pending is None:
-            self.set_status(202)
-            self.finish()
+        if reply is None:
+            self._accepted()
             return
-        if isinstance(pending, dict):  # answered at once
-            channel.finish(pending)
-        else:
-            task = asyncio.ensure_future(pending)
-            task.add_done_callback(lambda done: channel.finish(None if done.cancelled() else done.result()))
+        if self._feed(reply, channel) is not None:
             await channel.changed()
-        if channel.finished and channel.sequence <= 1:
-            # The answer is all there is: plain JSON.
-            response = channel.events[0][1] if channel.events else None
-            if response is None:  # cancelled by the client
-                self.set_status(202)
-                self.finish()
-                return
-            self.set_header("Content-Type", "application/json")
-            self.core.metrics.message_out(TRANSPORT)
-            self.finish(jsonrpc.encode(response))
+        only, answer = channel.only_answer()
+        if only:
+            if answer is None:  # cancelled by the client
+                self._accepted()
+            else:
+                self._json(answer)
             return
         # Something comes before the answer (progress, logs, a request to the client): stream it.
         http_session.keep(channel)
         self._start_sse()
-        self._write_priming(channel)
+        self.write(sse.retry_field() + sse.event(None, f"{channel.stream_id}.0"))  # resumable from here
         try:
-            await self._follow(channel, 0)
+            await self._follow(channel, 0, numbered=True, keepalive=None)
             self.finish()
         except StreamClosedError:
             pass  # the call still runs to completion (disconnect is not cancel); its events stay resumable
 
-    async def _batch(self, http_session: HttpSession, messages: list[Any]) -> None:
-        if http_session.session.protocol_version != "2025-03-26" or not messages:
-            self._error(400, jsonrpc.INVALID_REQUEST,
-                        "Invalid Request: JSON-RPC batches are only accepted in protocol version 2025-03-26")
-            return
-        channel = SseChannel(secrets.token_hex(6))
-        waits = []
-        errors = []
-        for message in messages:
-            try:
-                pending = http_session.session.receive(message, channel)
-            except jsonrpc.JsonRpcError as exc:
-                errors.append(exc.to_response())
-                continue
-            if pending is not None:
-                waits.append(settled(pending))
-        responses = errors + [r for r in await asyncio.gather(*waits) if r is not None]
-        if not responses:
-            self.set_status(202)
-            self.finish()
-            return
-        self.set_header("Content-Type", "application/json")
-        self.finish(jsonrpc.encode(responses))
-
-    # --- GET: the server-to-client stream -----------------------------------------
+    # --- GET: the 2025 session's server-to-client stream --------------------------------
 
     async def get(self) -> None:
+        if self._not_a_session_request():
+            return
         if not self._accepts("text/event-stream"):
             self._error(406, jsonrpc.INVALID_REQUEST, "Not Acceptable: Accept must list text/event-stream")
             return
@@ -366,52 +319,59 @@ class StreamableHttp(RequestHandler):
         if last_event:
             await self._resume(http_session, last_event)
             return
-        if http_session.get_stream is not None and not http_session.get_stream.finished:
+        channel = SseChannel(secrets.token_hex(6))
+        if not http_session.open_get_stream(channel):
             self._error(409, jsonrpc.INVALID_REQUEST, "Conflict: this session already has a GET stream open")
             return
-        channel = SseChannel(secrets.token_hex(6))
-        self._get_channel = channel
-        http_session.get_stream = channel
-        http_session.keep(channel)
-        http_session.session.outbox = channel
+        self._stream = channel
         self._start_sse()
-        self._write_priming(channel)
+        self.write(sse.retry_field() + sse.event(None, f"{channel.stream_id}.0"))
         try:
-            await self._follow(channel, 0, keepalive=SSE_KEEPALIVE_SECONDS)
+            await self._follow(channel, 0, numbered=True)
             self.finish()
         except StreamClosedError:
             pass
         finally:
-            if http_session.get_stream is channel:
-                channel.finish()
-                http_session.get_stream = None
-                http_session.session.outbox = NullChannel()
+            http_session.close_get_stream(channel)
 
     async def _resume(self, http_session: HttpSession, last_event: str) -> None:
         """Replay a stream after Last-Event-ID, then follow it until its answer."""
         stream_id, _sep, sequence = last_event.strip().rpartition(".")
-        channel = http_session.streams.get(stream_id)
+        channel = http_session.stream(stream_id)
         if channel is None or not sequence.isdigit():
             self._error(404, jsonrpc.INVALID_REQUEST, "Not Found: no stream to resume with that Last-Event-ID")
             return
         self._start_sse()
-        self.write(f"retry: {SSE_RETRY_MS}\n".encode())
+        self.write(sse.retry_field())
         try:
-            channel.detached = False
-            await self._follow(channel, int(sequence), keepalive=SSE_KEEPALIVE_SECONDS)
+            channel.reattach()
+            await self._follow(channel, int(sequence), numbered=True)
             self.finish()
         except StreamClosedError:
             pass
 
+    def _not_a_session_request(self) -> bool:
+        """GET and DELETE belong to 2025 sessions; without one they are not allowed (2026-07-28 is POST only)."""
+        if self.request.headers.get(SESSION_HEADER):
+            return False
+        self.set_header("Allow", "POST")
+        self._error(405, jsonrpc.INVALID_REQUEST,
+                    f"Method Not Allowed: {self.request.method} needs an {SESSION_HEADER} "
+                    "(protocol 2025-11-25 and earlier); protocol 2026-07-28 uses POST only")
+        return True
+
     def on_connection_close(self) -> None:
-        # Wake a GET stream waiting for messages so it notices the client left.
-        channel = self._get_channel
-        if channel is not None:
-            channel.finish()
+        # A GET stream waiting for messages notices the client left; a 2026 request is cancelled.
+        if self._stream is not None:
+            self._stream.finish()
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
 
     # --- DELETE ----------------------------------------------------------------
 
     def delete(self) -> None:
+        if self._not_a_session_request():
+            return
         http_session = self._session_for()
         if http_session is None:
             return

@@ -1,4 +1,8 @@
-"""MCP over WebSocket: subprotocol `mcp`, one JSON-RPC message per text frame."""
+"""MCP over WebSocket: subprotocol `mcp`, one JSON-RPC message per text frame.
+
+The first message decides the connection's MCP era: `initialize` begins a 2025 session; a
+request whose `_meta` names 2026-07-28 makes every message of the connection a stateless one.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from . import jsonrpc
+from .core import Core
+from .engine import Engine, is_pending
 from .guards import RequestGuards
 from .security import RateLimiter
-from .session import Core, Session
 
 log = logging.getLogger("mcp_server.websocket")
 
@@ -22,14 +27,53 @@ TRANSPORT = "websocket"
 # RFC 6455 close codes
 GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003
-POLICY_VIOLATION = 1008
 TOO_BIG = 1009
 TEXT_OPCODE = 0x1
 CLOSE_HANDSHAKE_SECONDS = 2.0
+LINGER_SECONDS = 2.0
+
+
+class LingeringProtocol(WebSocketProtocol13):
+    """Tornado's protocol, except that after closing with 1009 (a frame over the size limit) it
+    reads and discards what the client still sends until the client closes (or a short time
+    passes) instead of closing the socket at once: closing a socket with unread data makes the
+    kernel send a reset, which can destroy the close frame before the client reads it."""
+
+    _linger = False
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if code == TOO_BIG and not self.server_terminated:
+            self._linger = True
+        super().close(code, reason)
+
+    def _abort(self) -> None:
+        stream = self.stream
+        if not self._linger or stream is None or stream.closed():
+            super()._abort()
+            return
+        self._linger = False
+        self.client_terminated = True  # ends the receive loop; the socket stays open to drain
+        self.server_terminated = True
+        if self._waiting is not None:
+            stream.io_loop.remove_timeout(self._waiting)
+            self._waiting = None
+        asyncio.ensure_future(self._drain_then_close())
+
+    async def _drain_then_close(self) -> None:
+        stream = self.stream
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LINGER_SECONDS
+        try:
+            while (left := deadline - loop.time()) > 0:
+                await asyncio.wait_for(stream.read_bytes(65536, partial=True), left)
+        except (StreamClosedError, asyncio.TimeoutError):
+            pass
+        finally:
+            stream.close()
 
 
 class McpWebSocket(WebSocketHandler):
-    """One WebSocket connection = one MCP session."""
+    """One WebSocket connection = one MCP conversation (a 2025 session or stateless 2026-07-28)."""
 
     core: Core
     guards: RequestGuards
@@ -37,7 +81,7 @@ class McpWebSocket(WebSocketHandler):
     def initialize(self, core: Core, guards: RequestGuards) -> None:
         self.core = core
         self.guards = guards
-        self.session: Session | None = None
+        self.conversation: Engine | None = None  # chosen by the first message
         self.limiter = RateLimiter(guards.settings.rate_limit, guards.settings.rate_burst)
         self._max_depth = guards.settings.max_json_depth
         self._metrics = core.metrics
@@ -50,13 +94,19 @@ class McpWebSocket(WebSocketHandler):
     def get(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:  # type: ignore[override]
         if self.guards.refuse(self, websocket=True):
             return None
-        if self.core.shutting_down:
+        if self.core.draining:
             self._metrics.rejected.labels("shutting_down").inc()
             self.set_status(503)
             self.set_header("Retry-After", "1")
             self.finish("server is shutting down\n")
             return None
         return super().get(*args, **kwargs)
+
+    def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
+        protocol = super().get_websocket_protocol()
+        if isinstance(protocol, WebSocketProtocol13):
+            return LingeringProtocol(self, False, protocol.params)
+        return protocol
 
     def check_origin(self, origin: str) -> bool:
         return self.guards.hosts.origin_allowed(origin)
@@ -72,18 +122,17 @@ class McpWebSocket(WebSocketHandler):
         connection = self.ws_connection
         writer = getattr(connection, "_write_frame", None)
         self._write_frame = writer if writer is not None and getattr(connection, "_compressor", None) is None else None
-        self.session = self.core.open_session(TRANSPORT, self)
         self._metrics.connections.labels(TRANSPORT).inc()
         self._metrics.sessions.labels(TRANSPORT).inc()
-        self.guards.websockets.add(self)
+        self.core.lifecycle.needs_goodbye(self)
 
     # --- Channel ------------------------------------------------------------
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any] | list[dict[str, Any]]) -> None:
         connection = self.ws_connection
         if connection is None or connection.is_closing():
             return
-        self._metrics.message_out(TRANSPORT)
+        self._metrics.message_out(TRANSPORT, len(message) if isinstance(message, list) else 1)
         data = jsonrpc.encode(message)  # UTF-8: goes out as a text frame as it is
         try:
             if self._write_frame is not None:
@@ -92,6 +141,9 @@ class McpWebSocket(WebSocketHandler):
                 self.write_message(data)
         except (WebSocketClosedError, StreamClosedError):
             pass
+
+    def end_stream(self) -> None:
+        return None  # a WebSocket has no per-request stream to end
 
     # --- incoming ------------------------------------------------------------
 
@@ -107,53 +159,31 @@ class McpWebSocket(WebSocketHandler):
             return
         try:
             value = jsonrpc.decode(message, self._max_depth)
+            conversation = self.conversation
+            if conversation is None:
+                conversation = self.conversation = self.core.open_for(value, TRANSPORT, self)
+            reply = conversation.receive(value, self)
         except jsonrpc.JsonRpcError as exc:
             metrics.error(exc.code)
             self.send(exc.to_response())
             return
-        if isinstance(value, list):
-            self._batch(value)
+        if reply is None:
             return
-        self._receive(value)
+        if is_pending(reply):
+            reply.add_done_callback(self._answered)  # type: ignore[union-attr]
+            return
+        self.send(reply)  # type: ignore[arg-type]
 
-    def _receive(self, value: Any) -> None:
-        session = self.session
-        assert session is not None
-        try:
-            pending = session.receive(value, self)
-        except jsonrpc.JsonRpcError as exc:
-            self._metrics.error(exc.code)
-            self.send(exc.to_response())
+    def _answered(self, done: asyncio.Future[Any]) -> None:
+        if done.cancelled():
             return
-        if pending is None:
-            return
-        if isinstance(pending, dict):  # answered at once
-            self.send(pending)
-            return
-        pending.add_done_callback(self._answered)
-
-    def _answered(self, task: asyncio.Task[Any]) -> None:
-        if task.cancelled():
-            return
-        exc = task.exception()
+        exc = done.exception()
         if exc is not None:
             log.error("request handling failed: %r", exc)
             return
-        response = task.result()
-        if response is not None:
-            self.send(response)
-
-    def _batch(self, values: list[Any]) -> None:
-        session = self.session
-        assert session is not None
-        if session.protocol_version != "2025-03-26" or not values:
-            self._metrics.error(jsonrpc.INVALID_REQUEST)
-            self.send(jsonrpc.error_response(
-                None, jsonrpc.INVALID_REQUEST,
-                "Invalid Request: JSON-RPC batches are only accepted in protocol version 2025-03-26"))
-            return
-        for value in values:
-            self._receive(value)
+        answer = done.result()
+        if answer is not None:
+            self.send(answer)
 
     def _reject_over_limit(self, message: str) -> None:
         # Answer a request so the client knows why; notifications are dropped (they expect no answer).
@@ -170,18 +200,18 @@ class McpWebSocket(WebSocketHandler):
         self._closed = True
         if self._close_waiter is not None and not self._close_waiter.done():
             self._close_waiter.set_result(None)
-        if self.session is not None:
-            self.session.close()
-            self._metrics.connections.labels(TRANSPORT).dec()
-        self.guards.websockets.discard(self)
+        if self.conversation is not None:
+            self.conversation.close()
+        self._metrics.connections.labels(TRANSPORT).dec()
+        self.core.lifecycle.gone(self)
 
-    # --- shutdown ------------------------------------------------------------
+    # --- shutdown (lifecycle.Goodbye) --------------------------------------------
 
     async def drain(self, timeout: float) -> None:
         """Let in-flight calls finish (up to timeout), close with 1001, and wait (briefly) for the
         client's closing handshake, so the close frame is on the wire before the process exits."""
-        if self.session is not None and self.session.inflight:
-            await asyncio.wait(list(self.session.inflight.values()), timeout=timeout)
+        if self.conversation is not None:
+            await self.conversation.settle(timeout)
         if self._closed:
             return
         self._close_waiter = asyncio.get_running_loop().create_future()

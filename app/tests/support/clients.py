@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from typing import Any
@@ -12,7 +13,9 @@ import websockets
 from .processes import TEST_TOKEN
 
 PROTOCOL = "2025-11-25"
-INIT_PARAMS = {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "raw-test", "version": "1"}}
+CLIENT_CAPABILITIES = {"sampling": {}, "elicitation": {}, "roots": {"listChanged": True}}
+INIT_PARAMS = {"protocolVersion": PROTOCOL, "capabilities": CLIENT_CAPABILITIES,
+               "clientInfo": {"name": "raw-test", "version": "1"}}
 
 
 class RawWebSocket:
@@ -38,7 +41,12 @@ class RawWebSocket:
         await self.ws.send(data)
 
     async def recv(self, timeout: float = 10) -> dict[str, Any]:
-        import asyncio
+        message = await self.recv_any(timeout)
+        assert isinstance(message, dict), message
+        return message
+
+    async def recv_any(self, timeout: float = 10) -> Any:
+        """The next frame's JSON value (an object, or a batch's array)."""
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
 
     async def request(self, method: str, params: dict[str, Any] | None = None, request_id: Any = None) -> dict[str, Any]:

@@ -128,9 +128,103 @@ def _elicitation_summary(answer: dict[str, Any]) -> str:
 async def reconnection(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     ctx.log("info", "Reconnection test started: closing the stream; resume it with Last-Event-ID")
     await asyncio.sleep(0.05)
-    ctx.close_stream()
+    ctx.end_stream()
     await asyncio.sleep(0.2)
     return [text("Reconnection test completed")]
+
+
+# --- 2026-07-28: input-required results (MRTR), capabilities, request-scoped logging, listen ---
+
+def _elicit(message: str, properties: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return ("elicitation/create", {"message": message, "requestedSchema": {
+        "type": "object", "properties": properties, "required": list(properties)}})
+
+
+def _sample(text_: str, max_tokens: int) -> tuple[str, dict[str, Any]]:
+    return ("sampling/createMessage", {"messages": [{"role": "user", "content": {"type": "text", "text": text_}}],
+                                       "maxTokens": max_tokens})
+
+
+ROOTS = ("roots/list", {})
+NAME_QUESTION = _elicit("What is your name?", {"name": {"type": "string"}})
+
+
+def _accepted(answer: dict[str, Any], field: str) -> Any:
+    content = answer.get("content") if answer.get("action") == "accept" else None
+    return content.get(field) if isinstance(content, dict) else None
+
+
+async def ir_elicitation(args: dict[str, Any], ctx: Any) -> str:
+    answers = await ctx.ask({"user_name": NAME_QUESTION})
+    name = _accepted(answers["user_name"], "name")
+    return f"Hello, {name}!" if isinstance(name, str) else "No name was given."
+
+
+async def ir_sampling(args: dict[str, Any], ctx: Any) -> str:
+    answers = await ctx.ask({"capital_question": _sample("What is the capital of France?", 100)})
+    content = answers["capital_question"].get("content")
+    return f"Sampled answer: {content.get('text', '') if isinstance(content, dict) else ''}"
+
+
+async def ir_list_roots(args: dict[str, Any], ctx: Any) -> str:
+    answers = await ctx.ask({"client_roots": ROOTS})
+    return "Client roots: " + ", ".join(r.get("uri", "?") for r in answers["client_roots"]["roots"] if isinstance(r, dict))
+
+
+async def ir_request_state(args: dict[str, Any], ctx: Any) -> str:
+    answers = await ctx.ask({"confirm": _elicit("Please confirm", {"ok": {"type": "boolean"}})})
+    return f"state-ok: confirmed={_accepted(answers['confirm'], 'ok')}"
+
+
+async def ir_multiple_inputs(args: dict[str, Any], ctx: Any) -> str:
+    answers = await ctx.ask({"user_name": NAME_QUESTION, "greeting": _sample("Generate a greeting", 50),
+                             "client_roots": ROOTS})
+    return f"Got {len(answers)} answers: name={_accepted(answers['user_name'], 'name')}"
+
+
+async def ir_multi_round(args: dict[str, Any], ctx: Any) -> str:
+    first = await ctx.ask({"step1": _elicit("Step 1: What is your name?", {"name": {"type": "string"}})})
+    second = await ctx.ask({"step2": _elicit("Step 2: What is your favorite color?", {"color": {"type": "string"}})})
+    return f"{_accepted(first['step1'], 'name')} likes {_accepted(second['step2'], 'color')}"
+
+
+async def ir_capabilities(args: dict[str, Any], ctx: Any) -> str:
+    wanted = {"user_name": NAME_QUESTION, "capital_question": _sample("What is the capital of France?", 100),
+              "client_roots": ROOTS}
+    asked = {key: request for key, request in wanted.items() if ctx.client_supports(request[0])}
+    if not asked:
+        return "The client declared no capability to ask it anything."
+    answers = await ctx.ask(asked)
+    return f"Asked only what the client supports: {', '.join(sorted(answers))}"
+
+
+async def missing_capability(args: dict[str, Any], ctx: Any) -> str:
+    answer = await ctx.request(*_sample("This tool needs sampling", 10))
+    return f"Sampled: {answer.get('content')}"
+
+
+async def streaming_elicitation(args: dict[str, Any], ctx: Any) -> str:
+    answers = await ctx.ask({"confirm": _elicit("Continue?", {"ok": {"type": "boolean"}})})
+    return f"confirmed={_accepted(answers['confirm'], 'ok')}"
+
+
+def logging_tool(args: dict[str, Any], ctx: Any) -> str:
+    ctx.log("info", "logging tool ran")
+    return "Logged at info (sent only if the request set a log level)"
+
+
+def trigger_tool_change(args: dict[str, Any], ctx: Any) -> str:
+    ctx.list_changed("toolsListChanged")
+    return "tools/list_changed sent"
+
+
+def trigger_prompt_change(args: dict[str, Any], ctx: Any) -> str:
+    ctx.list_changed("promptsListChanged")
+    return "prompts/list_changed sent"
+
+
+def param_header(args: dict[str, Any], ctx: Any) -> str:
+    return f"Region: {args.get('region')}"
 
 
 def schema_2020_12(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
@@ -139,8 +233,14 @@ def schema_2020_12(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
 
 SCHEMA_2020_12 = {
     "$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-    "$defs": {"address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "$defs": {"address": {"$anchor": "addressDef", "type": "object",
+                          "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"},
+                   "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                   "phone": {"type": "string"}, "email": {"type": "string"}},
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]}, "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
@@ -161,6 +261,27 @@ _TOOLS = (
     ("test_elicitation_sep1330_enums", "Elicitation with enum schemas (SEP-1330)", NO_ARGS, elicitation_enums),
     ("test_reconnection", "Answers after the SSE stream was closed (SEP-1699)", NO_ARGS, reconnection),
     ("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features", SCHEMA_2020_12, schema_2020_12),
+    ("test_input_required_result_elicitation", "Asks the user's name through an input-required result",
+     NO_ARGS, ir_elicitation),
+    ("test_input_required_result_sampling", "Asks the client's model through an input-required result",
+     NO_ARGS, ir_sampling),
+    ("test_input_required_result_list_roots", "Asks the client's roots through an input-required result",
+     NO_ARGS, ir_list_roots),
+    ("test_input_required_result_request_state", "Input-required result with a request state", NO_ARGS,
+     ir_request_state),
+    ("test_input_required_result_multiple_inputs", "Asks for three inputs at once", NO_ARGS, ir_multiple_inputs),
+    ("test_input_required_result_multi_round", "Asks for input over two rounds", NO_ARGS, ir_multi_round),
+    ("test_input_required_result_tampered_state", "Refuses a tampered request state", NO_ARGS, ir_request_state),
+    ("test_input_required_result_capabilities", "Asks only what the client declared it supports", NO_ARGS,
+     ir_capabilities),
+    ("test_missing_capability", "Needs the client's sampling capability", NO_ARGS, missing_capability),
+    ("test_streaming_elicitation", "Asks for input without a request on the response stream", NO_ARGS,
+     streaming_elicitation),
+    ("test_logging_tool", "Logs a message when the request sets a log level", NO_ARGS, logging_tool),
+    ("test_trigger_tool_change", "Sends tools/list_changed to listeners", NO_ARGS, trigger_tool_change),
+    ("test_trigger_prompt_change", "Sends prompts/list_changed to listeners", NO_ARGS, trigger_prompt_change),
+    ("test_mcp_param_header", "Takes an argument that travels as the Mcp-Param-Region header too",
+     {"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}, param_header),
 )
 
 _TEMPLATE_RE = re.compile(r"^test://template/([^/]+)/data$")
@@ -217,12 +338,20 @@ async def _image_prompt(args: dict[str, str], ctx: Any) -> dict[str, Any]:
                          {"role": "user", "content": text("Please analyze the image above.")}]}
 
 
+async def _input_required_prompt(args: dict[str, str], ctx: Any) -> dict[str, Any]:
+    answers = await ctx.ask({"user_context": _elicit("What context should the prompt use?",
+                                                      {"context": {"type": "string"}})})
+    return {"messages": [{"role": "user", "content": text(
+        f"Use this context: {_accepted(answers['user_context'], 'context')}")}]}
+
+
 async def _complete_args(argument: str, value: str, known: dict[str, str]) -> list[str]:
     choices = {"arg1": ["paris", "park", "party", "test", "testValue1"], "arg2": ["testValue2", "tokyo"]}
     return [c for c in choices.get(argument, []) if c.startswith(value)]
 
 
 def register(catalog: Catalog) -> None:
+    catalog.changing_lists = frozenset({"toolsListChanged", "promptsListChanged"})  # the trigger tools
     for name, description, schema, handler in _TOOLS:
         catalog.add_tool(Tool(name=name, description=description, input_schema=schema, handler=handler))
     catalog.add_resources(_resources())
@@ -237,3 +366,6 @@ def register(catalog: Catalog) -> None:
                                           "required": True}], render=_embedded_prompt))
     catalog.add_prompt(Prompt(name="test_prompt_with_image", description="A prompt with image content",
                               render=_image_prompt))
+    catalog.add_prompt(Prompt(name="test_input_required_result_prompt",
+                              description="A prompt that asks for context through an input-required result",
+                              render=_input_required_prompt))

@@ -95,7 +95,7 @@ class NotesStore:
             )
         except PyMongoError as exc:
             raise _unavailable(exc) from None
-        ctx.session.core.notify_resource_updated(URI_PREFIX + note_id)
+        ctx.resource_updated(URI_PREFIX + note_id)
         ctx.log("info", {"event": "note saved", "id": note_id}, "notes")
         return {"id": note_id, "title": title, "created": doc["created_at"] == doc["updated_at"],
                 "updated_at": _iso(doc["updated_at"]), "uri": URI_PREFIX + note_id}
@@ -153,7 +153,7 @@ class NotesStore:
         except PyMongoError as exc:
             raise _unavailable(exc) from None
         if result.deleted_count:
-            ctx.session.core.notify_resource_updated(URI_PREFIX + args["id"])
+            ctx.resource_updated(URI_PREFIX + args["id"])
         return {"id": args["id"], "deleted": bool(result.deleted_count)}
 
     # --- resources ---------------------------------------------------------------

@@ -1,0 +1,165 @@
+"""MCP 2024-11-05 .. 2025-11-25: the stateful era.
+
+A `Session` is one conversation that begins with `initialize`: a WebSocket connection, or a
+Streamable HTTP session id. It remembers the negotiated version, the client's capabilities, its
+log level and its subscriptions. Messages not tied to a request (resource updates) go to its
+outbox: the WebSocket, or the HTTP GET stream while one is open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import jsonrpc
+from .context import LOG_LEVELS, LOG_RANK, ToolContext
+from .engine import EMPTY, NULL_CHANNEL, Channel, Engine
+from .jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JsonRpcError
+from .methods import require
+
+if TYPE_CHECKING:
+    from .core import Core
+
+LATEST_PROTOCOL_VERSION = "2025-11-25"
+SUPPORTED_PROTOCOL_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
+BATCH_PROTOCOL_VERSION = "2025-03-26"  # the one revision that has JSON-RPC batches
+
+
+class SessionContext(ToolContext):
+    """Asking the client means sending it a request on this request's channel and waiting."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: Session, request_id: Any, progress_token: Any, channel: Channel):
+        super().__init__(request_id, progress_token, channel, session.log_level, session.core.subscriptions,
+                         session.client_capabilities)
+        self._session = session
+
+    async def ask(self, requests: Mapping[str, tuple[str, dict[str, Any]]],
+                  timeout: float = 60.0) -> dict[str, dict[str, Any]]:
+        self.require_client_support(method for method, _ in requests.values())
+        session = self._session
+        answers = await asyncio.gather(*(session.request_client(method, params, self.channel, timeout)
+                                         for method, params in requests.values()))
+        return dict(zip(requests, answers))
+
+
+class Session(Engine):
+    """One 2025-era MCP session; transport-agnostic."""
+
+    __slots__ = ("core", "transport", "outbox", "protocol_version", "client_info", "client_capabilities",
+                 "initialized", "log_level", "subscriptions")
+
+    def __init__(self, core: Core, transport: str, outbox: Channel | None = None):
+        super().__init__(core.metrics)
+        self.core = core
+        self.transport = transport
+        self.outbox: Channel = outbox or NULL_CHANNEL
+        self.protocol_version: str | None = None
+        self.client_info: dict[str, Any] = EMPTY
+        self.client_capabilities: dict[str, Any] = EMPTY
+        self.initialized = False
+        # No log notifications until the client opts in with logging/setLevel.
+        self.log_level: str | None = None
+        # Created on first use: most sessions never subscribe.
+        self.subscriptions: set[str] | None = None
+
+    # --- Engine ----------------------------------------------------------------
+
+    def dispatch(self, request_id: Any, method: str, params: dict[str, Any], channel: Channel) -> Any:
+        own = _SESSION_METHODS.get(method)
+        shared = None if own is not None else self.core.shared_methods.get(method)
+        if own is None and shared is None:
+            raise JsonRpcError(jsonrpc.METHOD_NOT_FOUND, f"Method not found: {method}")
+        if not self.initialized and method not in ("initialize", "ping"):
+            raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: {method} before initialize; send initialize first")
+        if self.core.lifecycle.draining and method != "ping":
+            raise JsonRpcError(jsonrpc.SHUTTING_DOWN, "Server is shutting down; reconnect")
+        if own is not None:
+            return own(self, params)
+        meta = params.get("_meta")
+        token = meta.get("progressToken") if isinstance(meta, dict) else None
+        return shared(params, SessionContext(self, request_id, token, channel))  # type: ignore[misc]
+
+    def notified(self, method: str, params: dict[str, Any]) -> None:
+        # notifications/initialized, roots/list_changed and progress of client work need no action.
+        return None
+
+    def accepts_batches(self) -> bool:
+        return self.protocol_version == BATCH_PROTOCOL_VERSION
+
+    # --- what the transport tells it ---------------------------------------------
+
+    def set_outbox(self, channel: Channel | None) -> None:
+        """Where messages not tied to a request go (the HTTP GET stream while it is open)."""
+        self.outbox = channel or NULL_CHANNEL
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        super().close()
+        if self.subscriptions:
+            self.core.subscriptions.drop(self, self.subscriptions)
+        self.core.lifecycle.closed(self)
+
+    # --- Subscriber ------------------------------------------------------------
+
+    def resource_updated(self, uri: str) -> None:
+        self.outbox.send(jsonrpc.notification("notifications/resources/updated", {"uri": uri}))
+
+    # --- the methods of this era alone ---------------------------------------------
+
+    def _initialize(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.initialized:
+            raise JsonRpcError(INVALID_REQUEST, "Invalid Request: the session is already initialized")
+        requested = require(params, "protocolVersion", str, "initialize")
+        capabilities = params.get("capabilities", {})
+        if not isinstance(capabilities, dict):
+            raise JsonRpcError(INVALID_PARAMS, "Invalid params: capabilities must be an object")
+        version = requested if requested in SUPPORTED_PROTOCOL_VERSIONS else LATEST_PROTOCOL_VERSION
+        self.protocol_version = version
+        self.client_capabilities = capabilities or EMPTY
+        info = params.get("clientInfo")
+        self.client_info = info if isinstance(info, dict) else EMPTY
+        self.initialized = True
+        core = self.core
+        result: dict[str, Any] = {"protocolVersion": version, "capabilities": core.capabilities(list_changes=False),
+                                  "serverInfo": core.info.describe()}
+        if core.info.instructions:
+            result["instructions"] = core.info.instructions
+        return result
+
+    def _ping(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def _set_level(self, params: dict[str, Any]) -> dict[str, Any]:
+        level = params.get("level")
+        if level not in LOG_RANK:
+            raise JsonRpcError(INVALID_PARAMS, f"Invalid params: level must be one of {', '.join(LOG_LEVELS)}")
+        self.log_level = level
+        return {}
+
+    def _subscribe(self, params: dict[str, Any]) -> dict[str, Any]:
+        uri = require(params, "uri", str, "resources/subscribe")
+        if self.subscriptions is None:
+            self.subscriptions = set()
+        self.subscriptions.add(uri)
+        self.core.subscriptions.subscribe(uri, self)
+        return {}
+
+    def _unsubscribe(self, params: dict[str, Any]) -> dict[str, Any]:
+        uri = require(params, "uri", str, "resources/unsubscribe")
+        if self.subscriptions:
+            self.subscriptions.discard(uri)
+            self.core.subscriptions.unsubscribe(uri, self)
+        return {}
+
+
+_SESSION_METHODS: dict[str, Callable[[Session, dict[str, Any]], Any]] = {
+    "initialize": Session._initialize,
+    "ping": Session._ping,
+    "logging/setLevel": Session._set_level,
+    "resources/subscribe": Session._subscribe,
+    "resources/unsubscribe": Session._unsubscribe,
+}
