@@ -85,7 +85,9 @@ async def test_tool_call_that_reports_progress_streams_sse(server):
         assert [m["method"] for m in messages[:-1]] == ["notifications/progress"] * 3
         assert all(m["params"]["progressToken"] == 77 for m in messages[:-1])
         assert "result" in messages[-1]
-        assert all(line.startswith(("id: ", "data: ", "")) for line in response.text.splitlines())
+        lines = response.text.splitlines()
+        assert lines[0] == "retry: 1000" and lines[1].startswith("id: ")
+        assert all(line == "" or line.startswith(("id: ", "data: ", "retry: ")) for line in lines), lines
 
 
 async def test_plain_call_answers_json(server):
@@ -226,3 +228,43 @@ async def test_a_lost_stream_resumes_with_last_event_id(server):
         unknown = await client.client.get(server.http_url, headers=client.headers(**{
             "Accept": "text/event-stream", "Last-Event-ID": "nope.3"}))
         assert unknown.status_code == 404
+
+
+async def test_a_2025_03_26_batch_delivers_its_sampling_request_and_counts_its_answers(server):
+    async with RawHttp(server.http_url) as client:
+        response = await client.post({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+                                      "params": {**INIT_PARAMS, "protocolVersion": "2025-03-26"}})
+        client.session_id = response.headers["Mcp-Session-Id"]
+        before = await _messages_out(server)
+        batch = [{"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                 {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                  "params": {"name": "test_sampling", "arguments": {"prompt": "in a batch"}}}]
+        async with client.client.stream("POST", client.url, content=json.dumps(batch),
+                                        headers=client.headers(**{"MCP-Protocol-Version": "2025-03-26"})) as stream:
+            assert stream.headers["Content-Type"].startswith("text/event-stream")
+            lines = stream.aiter_lines()
+            async for line in lines:
+                if line.startswith("data: ") and line[6:].strip():
+                    request = json.loads(line[6:])
+                    break
+            assert request["method"] == "sampling/createMessage"
+            answer = await client.post({"jsonrpc": "2.0", "id": request["id"], "result": {
+                "role": "assistant", "content": {"type": "text", "text": "batched"}, "model": "m"}},
+                **{"MCP-Protocol-Version": "2025-03-26"})
+            assert answer.status_code == 202
+            async for line in lines:
+                if line.startswith("data: ") and line[6:].strip():
+                    answers = json.loads(line[6:])
+                    break
+        assert sorted(a["id"] for a in answers) == [1, 2]
+        assert answers[[a["id"] for a in answers].index(2)]["result"]["content"][0]["text"] == "LLM response: batched"
+        # The two answers and the request to the client went out as three messages.
+        assert await _messages_out(server) - before == 3
+
+
+async def _messages_out(server) -> float:
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{server.base}/metrics")).text
+    line = next(l for l in text.splitlines()
+                if l.startswith('mcp_messages_total{direction="out",transport="streamable_http"}'))
+    return float(line.split()[-1])

@@ -52,16 +52,17 @@ async def test_in_flight_call_finishes_before_close(make_server):
     server.wait_ready()
     async with RawWebSocket(server.ws_url) as client:
         await client.initialize()
-        await client.send_raw(json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
-                                          "params": {"name": "test_tool_with_logging", "arguments": {}}}))
-        await asyncio.sleep(0.02)
+        await client.send_raw(json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+            "name": "test_wait", "arguments": {"seconds": 1}, "_meta": {"progressToken": "t"}}}))
+        # Its first progress notification says the call is running: only then the signal.
+        assert (await client.recv())["method"] == "notifications/progress"
         server.terminate()
         frames = []
         with pytest.raises(ConnectionClosed) as closed:
             while True:
                 frames.append(await client.recv(timeout=10))
         assert closed.value.rcvd.code == 1001
-        assert any(f.get("id") == 7 and "result" in f for f in frames), frames
+        assert any(f.get("id") == 7 and f["result"]["content"][0]["text"] == "waited 1 s" for f in frames), frames
     assert await asyncio.to_thread(server.proc.wait, 20) == 0
 
 

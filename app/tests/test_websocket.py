@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import socket
+import struct
 
 import httpx
 import pytest
@@ -188,6 +192,43 @@ async def test_oversized_frame_closes_with_1009(make_server):
         with pytest.raises(ConnectionClosed) as closed:
             await client.recv()
         assert closed.value.rcvd.code == 1009
+
+
+def _send_huge_frame(port: int, size: int) -> tuple[bool, bytes]:
+    """Open a WebSocket by hand, send one text frame of `size` bytes, read the server's first frame:
+    (whether the whole frame could be sent, what came back)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall((f"GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mcp\r\n"
+                      f"Authorization: Bearer {TEST_TOKEN}\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(4096)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        try:
+            sock.sendall(bytes([0x81, 0xFF]) + struct.pack("!Q", size) + os.urandom(4) + b"x" * size)
+            sent = True
+        except OSError:
+            sent = False
+        received = b""
+        try:
+            while len(received) < 4 and (chunk := sock.recv(65536)):
+                received += chunk
+        except OSError:
+            pass
+        return sent, received
+
+
+async def test_a_frame_far_over_the_limit_still_gets_a_readable_1009(make_server):
+    # 8 MiB against the default 1 MiB: closing the socket with the rest of the frame unread would make
+    # the kernel answer with a reset; the server reads and drops the rest, so the client reads the 1009.
+    server = make_server()
+    server.wait_ready()
+    for _ in range(3):
+        sent, received = await asyncio.to_thread(_send_huge_frame, server.port, 8 * 1024 * 1024)
+        assert sent, "the server reset the connection before the client finished sending"
+        assert received[:1] == b"\x88" and struct.unpack("!H", received[2:4])[0] == 1009, received[:16]
 
 
 async def test_upgrade_refused_without_token(server):

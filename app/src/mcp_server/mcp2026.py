@@ -225,6 +225,12 @@ class Stateless(Engine):
 
     def _answers(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """The client's answers so far: those sealed in requestState and those it sends now."""
+        target = INPUT_REQUIRED_TARGET.get(method)
+        if target is None:
+            if "inputResponses" in params or "requestState" in params:
+                raise JsonRpcError(INVALID_PARAMS, f"Invalid params: {method} never asks the client for input, so it "
+                                                   "takes no inputResponses or requestState")
+            return EMPTY
         responses = params.get("inputResponses", EMPTY)
         if not isinstance(responses, dict):
             raise JsonRpcError(INVALID_PARAMS, "Invalid params: inputResponses must be an object")
@@ -239,8 +245,7 @@ class Stateless(Engine):
             state = self.core.sealer.open(sealed)
         except StateError as exc:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params: {exc}") from None
-        target = INPUT_REQUIRED_TARGET.get(method)
-        if state.get("m") != method or target is None or state.get("t") != params.get(target):
+        if state.get("m") != method or state.get("t") != params.get(target):
             raise JsonRpcError(INVALID_PARAMS, "Invalid params: requestState belongs to another request")
         answered = state.get("a")
         return {**answered, **responses} if isinstance(answered, dict) and answered else responses

@@ -39,7 +39,8 @@ class LingeringProtocol(WebSocketProtocol13):
     passes) instead of closing the socket at once: closing a socket with unread data makes the
     kernel send a reset, which can destroy the close frame before the client reads it."""
 
-    _linger = False
+    _linger = False  # set when closing with 1009
+    _lingering = False  # the drain is running: it closes the socket itself
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         if code == TOO_BIG and not self.server_terminated:
@@ -47,11 +48,13 @@ class LingeringProtocol(WebSocketProtocol13):
         super().close(code, reason)
 
     def _abort(self) -> None:
+        if self._lingering:
+            return  # the handler's own close callback aborts again; the drain ends the socket
         stream = self.stream
         if not self._linger or stream is None or stream.closed():
             super()._abort()
             return
-        self._linger = False
+        self._lingering = True
         self.client_terminated = True  # ends the receive loop; the socket stays open to drain
         self.server_terminated = True
         if self._waiting is not None:

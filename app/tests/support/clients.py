@@ -18,6 +18,19 @@ INIT_PARAMS = {"protocolVersion": PROTOCOL, "capabilities": CLIENT_CAPABILITIES,
                "clientInfo": {"name": "raw-test", "version": "1"}}
 
 
+MODERN = "2026-07-28"
+NAME_FIELD = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+
+
+def modern_params(params: dict[str, Any] | None = None, capabilities: dict[str, Any] | None = None,
+                  **meta: Any) -> dict[str, Any]:
+    """Request params with the 2026-07-28 `_meta` envelope (extra `_meta` keys by keyword)."""
+    envelope = {"io.modelcontextprotocol/protocolVersion": MODERN,
+                "io.modelcontextprotocol/clientCapabilities": CLIENT_CAPABILITIES if capabilities is None else capabilities,
+                "io.modelcontextprotocol/clientInfo": {"name": "raw-test", "version": "1"}, **meta}
+    return {**(params or {}), "_meta": envelope}
+
+
 class RawWebSocket:
     """A WebSocket MCP client that shows every frame the server sends."""
 
@@ -76,6 +89,56 @@ class RawWebSocket:
         reply = await self.request("tools/call", {"name": tool, "arguments": arguments, **params})
         assert "result" in reply, reply
         return reply["result"]
+
+    async def modern(self, method: str, params: dict[str, Any] | None = None, request_id: Any = None,
+                     **meta: Any) -> dict[str, Any]:
+        """A 2026-07-28 request (the `_meta` envelope on it); the reply."""
+        return await self.request(method, modern_params(params, **meta), request_id)
+
+
+class ModernHttp:
+    """A 2026-07-28 Streamable HTTP client: every request stands alone, headers as SEP-2243 says."""
+
+    def __init__(self, url: str, token: str | None = TEST_TOKEN):
+        self.url = url
+        self.client = httpx.AsyncClient(timeout=20)
+        self.token = token
+        self.ids = itertools.count(1)
+
+    async def __aenter__(self) -> ModernHttp:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.client.aclose()
+
+    def headers_for(self, method: str, params: dict[str, Any]) -> dict[str, str]:
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+                   "MCP-Protocol-Version": MODERN, "Mcp-Method": method}
+        if method in NAME_FIELD and isinstance(params.get(NAME_FIELD[method]), str):
+            headers["Mcp-Name"] = params[NAME_FIELD[method]]
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    async def post(self, method: str, params: dict[str, Any] | None = None, *, envelope: bool = True,
+                   headers: dict[str, str | None] | None = None, request_id: Any = None,
+                   **meta: Any) -> tuple[httpx.Response, list[dict[str, Any]]]:
+        """POST one request; headers given as None are left out. Returns the response and its messages."""
+        body_params = modern_params(params, **meta) if envelope else (params or {})
+        message = {"jsonrpc": "2.0", "id": next(self.ids) if request_id is None else request_id,
+                   "method": method, "params": body_params}
+        sent = self.headers_for(method, body_params)
+        for name, value in (headers or {}).items():
+            sent.pop(name, None)
+            if value is not None:
+                sent[name] = value
+        response = await self.client.post(self.url, content=json.dumps(message), headers=sent)
+        return response, messages_of(response)
+
+    async def result(self, method: str, params: dict[str, Any] | None = None, **meta: Any) -> dict[str, Any]:
+        response, messages = await self.post(method, params, **meta)
+        assert response.status_code == 200 and "result" in messages[-1], (response.status_code, messages)
+        return messages[-1]["result"]
 
 
 class RawHttp:

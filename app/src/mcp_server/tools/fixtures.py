@@ -223,6 +223,12 @@ def trigger_prompt_change(args: dict[str, Any], ctx: Any) -> str:
     return "prompts/list_changed sent"
 
 
+async def wait(args: dict[str, Any], ctx: Any) -> str:
+    ctx.progress(0, 1, "waiting")
+    await asyncio.sleep(args["seconds"])
+    return f"waited {args['seconds']} s"
+
+
 def param_header(args: dict[str, Any], ctx: Any) -> str:
     return f"Region: {args.get('region')}"
 
@@ -280,6 +286,9 @@ _TOOLS = (
     ("test_logging_tool", "Logs a message when the request sets a log level", NO_ARGS, logging_tool),
     ("test_trigger_tool_change", "Sends tools/list_changed to listeners", NO_ARGS, trigger_tool_change),
     ("test_trigger_prompt_change", "Sends prompts/list_changed to listeners", NO_ARGS, trigger_prompt_change),
+    ("test_wait", "Reports progress, then waits (our own tests: cancellation, drain)",
+     {"type": "object", "properties": {"seconds": {"type": "number", "minimum": 0, "maximum": 30}},
+      "required": ["seconds"]}, wait),
     ("test_mcp_param_header", "Takes an argument that travels as the Mcp-Param-Region header too",
      {"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}, param_header),
 )
