@@ -12,7 +12,7 @@ import pytest
 from mcp import ClientSession
 from mcp.client.websocket import websocket_client
 
-from support.processes import TEST_TOKEN
+from support.processes import REPO, TEST_TOKEN
 
 HERE = Path(__file__).parent
 
@@ -70,3 +70,17 @@ def test_sdk2_streamable_http_client(server, mode, negotiated):
     assert seen["resource_text"].startswith("# From SDK 2")
     assert seen["prompt_roles"] == ["user", "user"]
     assert seen["progress"] == [0, 50, 100]
+    assert seen["elicited"] == "Hello, SDK Two!"
+
+
+def test_typescript_client_2_negotiates_2026_over_streamable_http(server):
+    modules = subprocess.run(["bash", str(REPO / "hack/build/ts-client.sh")], check=True, capture_output=True,
+                             text=True).stdout.strip().splitlines()[-1]
+    out = subprocess.run([f"{modules}/.bin/node", str(HERE / "ts2" / "roundtrip.mjs"), modules, server.http_url,
+                          TEST_TOKEN], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["era"] == "modern" and seen["protocol_version"] == "2026-07-28"
+    assert seen["server"] == "kringen-mcp-server" and "search_notes" in seen["tools"]
+    assert seen["saved"]["id"] == "ts2-note" and seen["resource_text"].startswith("# From TS 2")
+    assert seen["elicited"] == "Hello, TS Two!"

