@@ -114,6 +114,22 @@ def test_everything_rolled_out(token):
     assert token not in config and "MONGODB_URI" not in config
 
 
+def test_every_replica_seals_request_state_with_the_kept_shared_key():
+    key = secret("mcp-server-request-state", "keys").split()[0]
+    assert len(key) >= 32
+    spec = kget("deployment", "mcp-server")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["state-keys"]["secret"]["secretName"] == "mcp-server-request-state"
+    config = kget("configmap", "mcp-server-config")["data"]
+    assert config["MCP_STATE_KEYS_FILE"] == "/var/run/secrets/mcp-state/keys" and key not in json.dumps(config)
+    pods = kget("pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server")["items"]
+    for pod in pods:
+        logs = kubectl("logs", pod["metadata"]["name"])
+        assert "MCP_STATE_KEYS is not set" not in logs and key not in logs
+    run_playbook("deploy.yml")
+    assert secret("mcp-server-request-state", "keys").split()[0] == key  # generated once, then kept
+
+
 # --- MCP through the NodePort and through the Service ------------------------------------------
 
 def test_sdk1_websocket_client_through_the_nodeport(token):
@@ -289,6 +305,7 @@ def test_undeploy_keeps_the_volume_and_a_redeploy_finds_the_document(token):
     claims = kget("pvc")["items"]
     assert len(claims) == 1 and claims[0]["status"]["phase"] == "Bound"
     assert kget("secret", "mongodb-credentials") and kget("secret", "mcp-server-auth")
+    assert kget("secret", "mcp-server-request-state")
     run_playbook("deploy.yml")
     wait_ready("deployment", "mcp-server")
     got = asyncio.run(call_tool(token, "get_note", {"id": DOC_ID}))

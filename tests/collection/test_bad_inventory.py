@@ -42,6 +42,7 @@ def deploy(kubeconfig, extra: dict):
     ({"server_nodeport": 80}, "server_nodeport 30000-32767"),
     ({"server_log_level": "loud"}, "server_log_level"),
     ({"server_auth_tokens": ["short"]}, "server_auth_tokens at least 16 characters"),
+    ({"server_request_state_keys": ["too-short-a-key"]}, "server_request_state_keys: every key must be at least 32"),
     ({"mongo_express_allowed_source_ranges": ["everyone"]}, "mongo_express_allowed_source_ranges must be CIDRs"),
     ({"mongodb_replica_set_enabled": True, "mongodb_replica_set_members": 2}, "mongodb_replica_set_members 3, 5 or 7"),
 ])

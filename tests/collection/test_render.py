@@ -153,5 +153,8 @@ def test_no_secret_is_rendered(rendered, cluster):
     config = find(docs, "ConfigMap", "mcp-server-config")["data"]
     assert "MONGODB_URI" not in config and "MCP_AUTH_TOKENS" not in config
     assert config["MCP_AUTH_TOKENS_FILE"] == "/var/run/secrets/mcp/tokens"
+    assert config["MCP_STATE_KEYS_FILE"] == "/var/run/secrets/mcp-state/keys"
+    volumes = find(docs, "Deployment", "mcp-server")["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "state-keys", "secret": {"secretName": "mcp-server-request-state", "defaultMode": 0o440}} in volumes
     text = "".join(p.read_text() for p in (rendered / cluster).glob("*.yaml")).lower()
     assert "password:" not in text and "stringdata" not in text
