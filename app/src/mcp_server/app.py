@@ -20,6 +20,7 @@ from .metrics import Metrics
 from .security import TokenAuth
 from .core import Core, ServerInfo
 from .sealing import Sealer
+from .session_records import MemorySessionRecords, MongoSessionRecords
 from .tools import fixtures, notes, websearch
 from .http_sessions import HttpSessions
 from .transport_http import TRANSPORT as HTTP_TRANSPORT
@@ -87,8 +88,9 @@ def build(settings: Settings) -> Server:
                 sealer(settings))
     auth = TokenAuth(settings.load_tokens(), disabled=settings.auth_disabled)
     guards = RequestGuards(settings, auth, metrics)
-    sessions = HttpSessions(core, HTTP_TRANSPORT, settings.rate_limit, settings.rate_burst,
-                            settings.session_idle_seconds)
+    records = MongoSessionRecords(db.sessions) if settings.session_store == "mongodb" else MemorySessionRecords()
+    sessions = HttpSessions(core, HTTP_TRANSPORT, records, settings.rate_limit,
+                            settings.rate_burst, settings.session_idle_seconds, settings.session_cache_seconds)
     mcp = {"core": core, "guards": guards}
     app = Application(
         [

@@ -123,8 +123,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Messages per second allowed per connection or session (token bucket); 0 turns the limit off."),
     Setting("MCP_RATE_BURST", "rate_burst", _int(1, 10**9), "200", "Burst size of the per-connection rate limit."),
     Setting("MCP_PAGE_SIZE", "page_size", _int(1, 1000), "50", "Items per page in tools/list, resources/list and prompts/list."),
-    Setting("MCP_SESSION_IDLE_SECONDS", "session_idle_seconds", _int(10, 7 * 86400), "3600",
-            "Streamable HTTP sessions idle longer than this are ended."),
+    Setting("MCP_SESSION_IDLE_SECONDS", "session_idle_seconds", _int(2, 7 * 86400), "3600",
+            "Streamable HTTP sessions (2025 era) idle longer than this are ended, on every replica."),
+    Setting("MCP_SESSION_STORE", "session_store", _choice("mongodb", "memory"), "mongodb",
+            "Where 2025 HTTP sessions are recorded: `mongodb` (every replica serves every session) or `memory` "
+            "(this process only: a single replica, or affinity in front)."),
+    Setting("MCP_SESSION_CACHE_SECONDS", "session_cache_seconds", _float(0, 60), "2",
+            "How long a replica trusts its copy of a 2025 HTTP session before reading the shared record again "
+            "(a DELETE on another replica takes effect here within this time)."),
     Setting("MCP_WS_PING_SECONDS", "ws_ping_seconds", _int(0, 3600), "30",
             "WebSocket ping interval (keeps idle sessions alive through proxies); 0 disables."),
     Setting("MCP_DRAIN_SECONDS", "drain_seconds", _float(0, 300), "5",
@@ -170,6 +176,8 @@ class Settings:
     rate_burst: int
     page_size: int
     session_idle_seconds: int
+    session_store: str
+    session_cache_seconds: float
     ws_ping_seconds: int
     drain_seconds: float
     shutdown_timeout_seconds: float

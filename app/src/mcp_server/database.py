@@ -13,6 +13,7 @@ log = logging.getLogger("mcp_server.database")
 
 NOTES = "notes"
 SEARCH_CACHE = "search_cache"
+SESSIONS = "mcp_sessions"  # 2025-era HTTP session records (session_records.py)
 
 
 class Database:
@@ -28,6 +29,7 @@ class Database:
         self.db = self.client[name]
         self.notes = self.db[NOTES]
         self.search_cache = self.db[SEARCH_CACHE]
+        self.sessions = self.db[SESSIONS]
         self._indexes_ready = False
         self._last_ping: tuple[float, bool] = (0.0, False)
 
@@ -40,6 +42,7 @@ class Database:
             await self.notes.create_index([("updated_at", DESCENDING), ("_id", DESCENDING)], name="updated_at_id")
             await self.notes.create_index([("terms", ASCENDING)], name="terms")
             await self.search_cache.create_index([("expires_at", ASCENDING)], name="expires_at")
+            await self.sessions.create_index([("exp", ASCENDING)], name="exp")
         except OperationFailure as exc:
             log.warning("index creation failed (searches still work, slower): %s", exc)
             return False

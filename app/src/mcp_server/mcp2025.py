@@ -9,7 +9,7 @@ outbox: the WebSocket, or the HTTP GET stream while one is open.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import jsonrpc
@@ -17,6 +17,7 @@ from .context import LOG_LEVELS, LOG_RANK, ToolContext
 from .engine import EMPTY, NULL_CHANNEL, Channel, Engine
 from .jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JsonRpcError
 from .methods import require
+from .session_records import RecordsUnavailable
 
 if TYPE_CHECKING:
     from .core import Core
@@ -49,7 +50,7 @@ class Session(Engine):
     """One 2025-era MCP session; transport-agnostic."""
 
     __slots__ = ("core", "transport", "outbox", "protocol_version", "client_info", "client_capabilities",
-                 "initialized", "log_level", "subscriptions")
+                 "initialized", "log_level", "subscriptions", "_persist")
 
     def __init__(self, core: Core, transport: str, outbox: Channel | None = None):
         super().__init__(core.metrics)
@@ -64,6 +65,8 @@ class Session(Engine):
         self.log_level: str | None = None
         # Created on first use: most sessions never subscribe.
         self.subscriptions: set[str] | None = None
+        # Where changes of log level and subscriptions are recorded (HTTP sessions shared by replicas).
+        self._persist: Callable[..., Awaitable[None]] | None = None
 
     # --- Engine ----------------------------------------------------------------
 
@@ -90,6 +93,31 @@ class Session(Engine):
         return self.protocol_version == BATCH_PROTOCOL_VERSION
 
     # --- what the transport tells it ---------------------------------------------
+
+    def set_persistence(self, persist: Callable[..., Awaitable[None]]) -> None:
+        """Record changes of log level and subscriptions with `persist(**fields)` before answering."""
+        self._persist = persist
+
+    def restore(self, protocol_version: str, capabilities: dict[str, Any], client_info: dict[str, Any],
+                log_level: str | None, subscriptions: tuple[str, ...]) -> None:
+        """Take up a session another replica initialized (or refresh this copy from its record)."""
+        self.protocol_version = protocol_version
+        self.client_capabilities = capabilities or EMPTY
+        self.client_info = client_info or EMPTY
+        self.initialized = True
+        self.log_level = log_level
+        wanted = set(subscriptions)
+        for uri in (self.subscriptions or set()) - wanted:
+            self.core.subscriptions.unsubscribe(uri, self)
+        for uri in wanted - (self.subscriptions or set()):
+            self.core.subscriptions.subscribe(uri, self)
+        self.subscriptions = wanted or None
+
+    def _recorded(self, result: dict[str, Any], **fields: Any) -> Any:
+        """`result` once the change is recorded (at once when nothing records it)."""
+        if self._persist is None:
+            return result
+        return _after(self._persist(**fields), result)
 
     def set_outbox(self, channel: Channel | None) -> None:
         """Where messages not tied to a request go (the HTTP GET stream while it is open)."""
@@ -138,7 +166,7 @@ class Session(Engine):
         if level not in LOG_RANK:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params: level must be one of {', '.join(LOG_LEVELS)}")
         self.log_level = level
-        return {}
+        return self._recorded({}, log_level=level)
 
     def _subscribe(self, params: dict[str, Any]) -> dict[str, Any]:
         uri = require(params, "uri", str, "resources/subscribe")
@@ -146,14 +174,23 @@ class Session(Engine):
             self.subscriptions = set()
         self.subscriptions.add(uri)
         self.core.subscriptions.subscribe(uri, self)
-        return {}
+        return self._recorded({}, subscriptions=tuple(sorted(self.subscriptions)))
 
     def _unsubscribe(self, params: dict[str, Any]) -> dict[str, Any]:
         uri = require(params, "uri", str, "resources/unsubscribe")
         if self.subscriptions:
             self.subscriptions.discard(uri)
             self.core.subscriptions.unsubscribe(uri, self)
-        return {}
+        return self._recorded({}, subscriptions=tuple(sorted(self.subscriptions or ())))
+
+
+async def _after(pending: Awaitable[None], result: dict[str, Any]) -> dict[str, Any]:
+    try:
+        await pending
+    except RecordsUnavailable as exc:
+        raise JsonRpcError(jsonrpc.INTERNAL_ERROR, f"Internal error: the change was not recorded ({exc}); "
+                                                   "send it again") from None
+    return result
 
 
 _SESSION_METHODS: dict[str, Callable[[Session, dict[str, Any]], Any]] = {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from typing import Any
 
 from tornado.iostream import StreamClosedError
@@ -23,10 +22,11 @@ from .core import Core
 from .engine import Reply, is_pending, settled
 from .guards import RequestGuards
 from .http_headers import VERSION_HEADER, check_routing_headers, check_version_header
-from .http_sessions import HttpSession, HttpSessions
+from .http_sessions import GET_STREAM_PREFIX, HttpSession, HttpSessions, new_stream_id
 from .mcp2025 import SUPPORTED_PROTOCOL_VERSIONS as SESSION_VERSIONS
 from .mcp2026 import META_PROTOCOL_VERSION, RequestMeta, unsupported_version
 from .mcp2026 import SUPPORTED_PROTOCOL_VERSIONS as MODERN_VERSIONS
+from .session_records import RecordsUnavailable
 from .sse import SseChannel
 
 log = logging.getLogger("mcp_server.http")
@@ -235,27 +235,41 @@ class StreamableHttp(RequestHandler):
             self.set_header("Retry-After", "1")
             self._error(503, jsonrpc.SHUTTING_DOWN, "Service Unavailable: server is shutting down")
             return
-        http_session = self.sessions.create()
+        http_session = self.sessions.open()
         try:
             response = await settled(http_session.session.receive(message, SseChannel("")))
         except jsonrpc.JsonRpcError as exc:
             response = exc.to_response()
         if not isinstance(response, dict) or "error" in response:
-            self.sessions.end(http_session.session_id)
+            self.sessions.forget(http_session.session_id)
             self._json(response, 400)
+            return
+        try:
+            await self.sessions.record(http_session)
+        except RecordsUnavailable as exc:
+            self.sessions.forget(http_session.session_id)
+            self._store_unavailable(exc, message.get("id"))
             return
         self.set_header(SESSION_HEADER, http_session.session_id)
         self._json(response)
 
-    def _session_for(self) -> HttpSession | None:
-        """The session the request names; writes 400/404 and returns None when there is none."""
+    def _store_unavailable(self, exc: RecordsUnavailable, request_id: Any = None) -> None:
+        self.set_header("Retry-After", "1")
+        self._error(503, jsonrpc.INTERNAL_ERROR, f"Service Unavailable: {exc}; send the request again", request_id)
+
+    async def _session_for(self) -> HttpSession | None:
+        """The session the request names; writes 400/404/503 and returns None when there is none."""
         session_id = self.request.headers.get(SESSION_HEADER)
         if not session_id:
             self._error(400, jsonrpc.INVALID_REQUEST,
                         f"Bad Request: send {SESSION_HEADER} (protocol 2025-11-25 and earlier: initialize first) "
                         f"or name protocol 2026-07-28 in {VERSION_HEADER} and params._meta")
             return None
-        http_session = self.sessions.get(session_id)
+        try:
+            http_session = await self.sessions.get(session_id)
+        except RecordsUnavailable as exc:
+            self._store_unavailable(exc)
+            return None
         if http_session is None:
             self._error(404, jsonrpc.INVALID_REQUEST, "Not Found: session ended or unknown; initialize a new one")
             return None
@@ -268,7 +282,7 @@ class StreamableHttp(RequestHandler):
         return http_session
 
     async def _post_in_session(self, message: Any) -> None:
-        http_session = self._session_for()
+        http_session = await self._session_for()
         if http_session is None:
             return
         if not http_session.limiter.allow():
@@ -276,7 +290,7 @@ class StreamableHttp(RequestHandler):
             self._error(429, jsonrpc.RATE_LIMITED,
                         f"Too Many Requests: at most {http_session.limiter.rate:g} messages per second per session")
             return
-        channel = SseChannel(secrets.token_hex(6))
+        channel = SseChannel(new_stream_id(get_stream=False))
         try:
             reply = http_session.session.receive(message, channel)
         except jsonrpc.JsonRpcError as exc:
@@ -312,14 +326,22 @@ class StreamableHttp(RequestHandler):
         if not self._accepts("text/event-stream"):
             self._error(406, jsonrpc.INVALID_REQUEST, "Not Acceptable: Accept must list text/event-stream")
             return
-        http_session = self._session_for()
+        http_session = await self._session_for()
         if http_session is None:
             return
         last_event = self.request.headers.get("Last-Event-ID")
-        if last_event:
+        if last_event and http_session.stream(last_event.strip().rpartition(".")[0]) is not None:
             await self._resume(http_session, last_event)
             return
-        channel = SseChannel(secrets.token_hex(6))
+        if last_event and not last_event.startswith(GET_STREAM_PREFIX):
+            # A request's stream lives on the replica that ran the request (it went away, or the
+            # stream was forgotten): its answer cannot be replayed here. The session itself is fine.
+            self._error(409, jsonrpc.INVALID_REQUEST,
+                        "Conflict: that stream is not on this replica (its request's answer is lost); "
+                        "send the request again")
+            return
+        # A new GET stream, or one that was on another replica: server-to-client messages go on here.
+        channel = SseChannel(new_stream_id(get_stream=True))
         if not http_session.open_get_stream(channel):
             self._error(409, jsonrpc.INVALID_REQUEST, "Conflict: this session already has a GET stream open")
             return
@@ -339,7 +361,7 @@ class StreamableHttp(RequestHandler):
         stream_id, _sep, sequence = last_event.strip().rpartition(".")
         channel = http_session.stream(stream_id)
         if channel is None or not sequence.isdigit():
-            self._error(404, jsonrpc.INVALID_REQUEST, "Not Found: no stream to resume with that Last-Event-ID")
+            self._error(400, jsonrpc.INVALID_REQUEST, "Bad Request: malformed Last-Event-ID")
             return
         self._start_sse()
         self.write(sse.retry_field())
@@ -369,12 +391,16 @@ class StreamableHttp(RequestHandler):
 
     # --- DELETE ----------------------------------------------------------------
 
-    def delete(self) -> None:
+    async def delete(self) -> None:
         if self._not_a_session_request():
             return
-        http_session = self._session_for()
+        http_session = await self._session_for()
         if http_session is None:
             return
-        self.sessions.end(http_session.session_id)
+        try:
+            await self.sessions.end(http_session.session_id)
+        except RecordsUnavailable as exc:
+            self._store_unavailable(exc)
+            return
         self.set_status(204)
         self.finish()

@@ -1,0 +1,127 @@
+"""Where 2025-era Streamable HTTP sessions are recorded, so that every replica serves them.
+
+A record is what a session is beyond one pod: its id, negotiated version, the client's
+capabilities and info, its log level, its subscriptions and its expiry. It is written when the
+session is initialized, again only when the client changes its log level or subscriptions, and its
+expiry is pushed forward at most once per half idle window. The app enforces the expiry itself
+(FerretDB has no TTL index): an expired record is an ended session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Protocol
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
+
+
+class RecordsUnavailable(Exception):
+    """The store cannot be reached: the session may well be alive, so this is no 404."""
+
+
+@dataclasses.dataclass(slots=True)
+class SessionRecord:
+    session_id: str
+    protocol_version: str
+    client_capabilities: dict[str, Any]
+    client_info: dict[str, Any]
+    log_level: str | None
+    subscriptions: tuple[str, ...]
+    expires_at: float  # seconds since the epoch
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at <= (time.time() if now is None else now)
+
+
+class SessionRecords(Protocol):
+    async def create(self, record: SessionRecord) -> None: ...
+
+    async def load(self, session_id: str) -> SessionRecord | None:
+        """The live record, or None when the session ended, expired or never was."""
+
+    async def update(self, session_id: str, **fields: Any) -> None: ...
+
+    async def end(self, session_id: str) -> bool: ...
+
+    async def end_expired(self) -> int: ...
+
+
+class MemorySessionRecords:
+    """Records in this process only (tests, and a single replica)."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, SessionRecord] = {}
+
+    async def create(self, record: SessionRecord) -> None:
+        self._records[record.session_id] = dataclasses.replace(record)
+
+    async def load(self, session_id: str) -> SessionRecord | None:
+        record = self._records.get(session_id)
+        if record is None or record.expired():
+            self._records.pop(session_id, None)
+            return None
+        return dataclasses.replace(record)
+
+    async def update(self, session_id: str, **fields: Any) -> None:
+        record = self._records.get(session_id)
+        if record is not None:
+            for name, value in fields.items():
+                setattr(record, name, value)
+
+    async def end(self, session_id: str) -> bool:
+        return self._records.pop(session_id, None) is not None
+
+    async def end_expired(self) -> int:
+        now = time.time()
+        expired = [sid for sid, record in self._records.items() if record.expired(now)]
+        for sid in expired:
+            del self._records[sid]
+        return len(expired)
+
+
+class MongoSessionRecords:
+    """Records in the `mcp_sessions` collection that every replica shares."""
+
+    _FIELDS = {"protocol_version": "v", "client_capabilities": "caps", "client_info": "info",
+               "log_level": "level", "subscriptions": "subs", "expires_at": "exp"}
+
+    def __init__(self, collection: AsyncCollection):
+        self.collection = collection
+
+    async def create(self, record: SessionRecord) -> None:
+        document = {"_id": record.session_id, **{short: getattr(record, name) for name, short in self._FIELDS.items()}}
+        document["subs"] = list(record.subscriptions)
+        await self._call(self.collection.insert_one(document))
+
+    async def load(self, session_id: str) -> SessionRecord | None:
+        document = await self._call(self.collection.find_one({"_id": session_id}))
+        if document is None:
+            return None
+        record = SessionRecord(session_id, document["v"], document.get("caps") or {}, document.get("info") or {},
+                               document.get("level"), tuple(document.get("subs") or ()), float(document["exp"]))
+        if record.expired():
+            await self._call(self.collection.delete_one({"_id": session_id, "exp": document["exp"]}))
+            return None
+        return record
+
+    async def update(self, session_id: str, **fields: Any) -> None:
+        changes = {self._FIELDS[name]: list(value) if name == "subscriptions" else value
+                   for name, value in fields.items()}
+        await self._call(self.collection.update_one({"_id": session_id}, {"$set": changes}))
+
+    async def end(self, session_id: str) -> bool:
+        result = await self._call(self.collection.delete_one({"_id": session_id}))
+        return bool(result.deleted_count)
+
+    async def end_expired(self) -> int:
+        result = await self._call(self.collection.delete_many({"exp": {"$lte": time.time()}}))
+        return result.deleted_count
+
+    @staticmethod
+    async def _call(operation: Any) -> Any:
+        try:
+            return await operation
+        except PyMongoError as exc:
+            raise RecordsUnavailable(f"the session store (MongoDB) is unreachable: {type(exc).__name__}") from None
