@@ -10,7 +10,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from support.clients import RawWebSocket
+from support.clients import ModernHttp, RawWebSocket, modern_params
 
 pytestmark = pytest.mark.anyio
 
@@ -78,4 +78,27 @@ async def test_busy_connection_still_gets_a_clean_1001(make_server):
                                                   "params": {"name": "test_simple_text", "arguments": {}}}))
                 await client.recv(timeout=10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    assert await asyncio.to_thread(server.proc.wait, 20) == 0
+
+
+async def test_listen_streams_end_with_their_result_when_the_server_drains(make_server):
+    server = make_server(MCP_DRAIN_SECONDS="0.5")
+    server.wait_ready()
+    async with ModernHttp(server.http_url) as client:
+        params = modern_params({"notifications": {"resourceSubscriptions": ["notes://x"]}})
+        body = {"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": params}
+        async with client.client.stream("POST", server.http_url, content=json.dumps(body),
+                                        headers=client.headers_for("subscriptions/listen", params)) as stream:
+            lines = stream.aiter_lines()
+            messages = []
+            async for line in lines:
+                if line.startswith("data:"):
+                    messages.append(json.loads(line[5:]))
+                    if len(messages) == 1:
+                        assert messages[0]["method"] == "notifications/subscriptions/acknowledged"
+                        server.terminate()
+            assert messages[-1] == {"jsonrpc": "2.0", "id": 9, "result": {
+                "resultType": "complete", "_meta": {"io.modelcontextprotocol/subscriptionId": 9,
+                                                    "io.modelcontextprotocol/serverInfo": messages[-1]["result"][
+                                                        "_meta"]["io.modelcontextprotocol/serverInfo"]}}}
     assert await asyncio.to_thread(server.proc.wait, 20) == 0

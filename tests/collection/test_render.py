@@ -33,7 +33,8 @@ def rendered_full(tmp_path_factory) -> Path:
         "playbooks/render.yml", "-l", "local-dev", "-e", f"mcp_render_root={out}",
         "-e", '{"mongo_express_enabled": true, "mongo_express_ingress_enabled": true,'
               ' "mongo_express_allowed_source_ranges": ["10.0.0.0/8"], "mongodb_replica_set_enabled": true,'
-              ' "server_ingress_tls_secret_name": "mcp-tls", "server_web_search_url": "http://searxng:8080/search"}')
+              ' "server_ingress_tls_secret_name": "mcp-tls", "server_web_search_url": "http://searxng:8080/search",'
+              ' "server_session_affinity": "client"}')
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return out / "local-dev"
 
@@ -71,7 +72,12 @@ def test_full_feature_render_is_valid(rendered_full):
     find(docs, "Deployment", "mongo-express")
     me_ingress = find(docs, "Ingress", "mongo-express")
     assert me_ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"] == "10.0.0.0/8"
-    assert find(docs, "Ingress", "mcp-server-ingress")["spec"]["tls"][0]["secretName"] == "mcp-tls"
+    ingress = find(docs, "Ingress", "mcp-server-ingress")
+    assert ingress["spec"]["tls"][0]["secretName"] == "mcp-tls"
+    # server_session_affinity: client puts affinity back everywhere HTTP goes.
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/session-cookie-expires"] == "86400"
+    assert find(docs, "Service", "mcp-server-service")["spec"]["sessionAffinity"] == "ClientIP"
     me_policy = find(docs, "NetworkPolicy", "mongo-express")
     assert {"ipBlock": {"cidr": "10.0.0.0/8"}} in me_policy["spec"]["ingress"][0]["from"]
 
@@ -97,6 +103,9 @@ def test_seed_names_and_numbers(rendered):
     assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/port"] == "8080"
     service = find(docs, "Service", "mcp-server-service")
     assert service["spec"]["ports"][0]["port"] == 8080
+    # HTTP needs no affinity (2026-07-28 is stateless, 2025 sessions are shared records) ...
+    assert service["spec"]["sessionAffinity"] == "None" and "sessionAffinityConfig" not in service["spec"]
+    # ... the NodePort keeps the seed's ClientIP, which brings a reconnecting WebSocket back to its pod.
     nodeport = find(docs, "Service", "mcp-server-nodeport")
     assert nodeport["spec"]["type"] == "NodePort" and nodeport["spec"]["ports"][0]["nodePort"] == 30800
     assert nodeport["spec"]["sessionAffinity"] == "ClientIP"
@@ -105,8 +114,7 @@ def test_seed_names_and_numbers(rendered):
     ann = ingress["metadata"]["annotations"]
     assert ann["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "3600"
     assert ann["nginx.ingress.kubernetes.io/proxy-send-timeout"] == "3600"
-    assert ann["nginx.ingress.kubernetes.io/affinity"] == "cookie"
-    assert ann["nginx.ingress.kubernetes.io/session-cookie-expires"] == "86400"
+    assert not [k for k in ann if "affinity" in k or "session-cookie" in k]
     hpa = find(docs, "HorizontalPodAutoscaler", "mcp-server-hpa")
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 10)
     targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in hpa["spec"]["metrics"]}
@@ -135,12 +143,14 @@ def test_cloud_specific_ingress(rendered):
     backend = find(gke_docs, "BackendConfig", "mcp-backendconfig")
     assert backend["apiVersion"] == "cloud.google.com/v1"
     assert backend["spec"]["timeoutSec"] == 3600
-    assert backend["spec"]["sessionAffinity"]["affinityType"] == "GENERATED_COOKIE"
+    assert "sessionAffinity" not in backend["spec"]
     service = find(gke_docs, "Service", "mcp-server-service")
     assert service["metadata"]["annotations"]["cloud.google.com/backend-config"] == '{"default": "mcp-backendconfig"}'
     aks = find(documents(rendered / "aks-prod"), "Ingress", "mcp-server-ingress")
     assert aks["spec"]["ingressClassName"] == "azure-application-gateway"
     assert aks["metadata"]["annotations"]["appgw.ingress.kubernetes.io/connection-draining-timeout"] == "30"
+    assert "appgw.ingress.kubernetes.io/cookie-based-affinity" not in aks["metadata"]["annotations"]
+    assert "stickiness" not in eks["metadata"]["annotations"]["alb.ingress.kubernetes.io/target-group-attributes"]
     for cluster, storage in [("eks-prod", "gp3"), ("gke-prod", "standard-rwo"), ("aks-prod", "managed-csi")]:
         statefulset = find(documents(rendered / cluster), "StatefulSet", "mongodb")
         assert statefulset["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == storage

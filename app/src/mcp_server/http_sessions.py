@@ -106,12 +106,9 @@ class HttpSessions:
         return self._live_copy(secrets.token_urlsafe(32))
 
     async def record(self, http_session: HttpSession) -> None:
-        session = http_session.session
         http_session.expires_at = time.time() + self.idle_seconds
-        await self.records.create(SessionRecord(
-            http_session.session_id, session.protocol_version or "", dict(session.client_capabilities),
-            dict(session.client_info), session.log_level, tuple(session.subscriptions or ()),
-            http_session.expires_at))
+        await self.records.create(SessionRecord(session_id=http_session.session_id, expires_at=http_session.expires_at,
+                                                **http_session.session.recorded_state()))
         http_session.checked_at = time.monotonic()
         self.core.metrics.sessions.labels(self.transport).inc()
 

@@ -113,6 +113,12 @@ class Session(Engine):
             self.core.subscriptions.subscribe(uri, self)
         self.subscriptions = wanted or None
 
+    def recorded_state(self) -> dict[str, Any]:
+        """What a session record holds of this session (the fields `restore` takes back)."""
+        return {"protocol_version": self.protocol_version or "", "client_capabilities": dict(self.client_capabilities),
+                "client_info": dict(self.client_info), "log_level": self.log_level,
+                "subscriptions": tuple(sorted(self.subscriptions or ()))}
+
     def _recorded(self, result: dict[str, Any], **fields: Any) -> Any:
         """`result` once the change is recorded (at once when nothing records it)."""
         if self._persist is None:
