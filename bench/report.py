@@ -16,15 +16,22 @@ from pathlib import Path
 TARGET_ECHO_RATIO = 0.60   # ours / echo, at least
 TARGET_SDK_RATIO = 20.0    # ours / SDK, at least
 TARGET_KIB_SESSION = 20.0  # KiB per idle session, less than
+# ours / echo before the 2026-07-28 era was added, per connection count: the WebSocket path must
+# not have become slower (informational, like the others).
+TARGET_WS_BEFORE = {1: 0.60, 50: 0.83}
 
 NAMES = {
-    "ours": "ours: mcp_server, WebSocket",
+    "ours": "ours: mcp_server, WebSocket, 2025 session",
     "echo": "bare Tornado WebSocket echo",
     "sdk": "SDK 2.x MCPServer, Streamable HTTP (default)",
     "sdk_fast": "SDK 2.x + uvloop/httptools (info)",
-    "ours_http": "ours: mcp_server, Streamable HTTP (info)",
+    "ours_ws_2026": "ours: WebSocket, stateless 2026-07-28 (info)",
+    "ours_http": "ours: Streamable HTTP, 2025 session (info)",
+    "ours_http_2026": "ours: Streamable HTTP, stateless 2026-07-28 (info)",
 }
-ORDER = ["ours", "echo", "sdk", "sdk_fast", "ours_http"]
+ORDER = ["ours", "echo", "sdk", "sdk_fast", "ours_ws_2026", "ours_http", "ours_http_2026"]
+# (2026 row, 2025 row, transport): the same process and transport, the two protocol eras.
+ERA_PAIRS = [("ours_ws_2026", "ours", "WebSocket"), ("ours_http_2026", "ours_http", "Streamable HTTP")]
 
 
 def load(path: Path) -> dict | None:
@@ -86,9 +93,13 @@ def main() -> int:
         p(f"each figure: {any_run['rounds']} interleaved rounds of ({any_run['warmup_s']:g} s warm-up + "
           f"{any_run['round_s']:g} s measured) on fresh connections; rate = calls / measured time; p50/p99 = mean over rounds")
         p("server CPU = user+system time of the server process over the measured time (100% = the one pinned CPU)")
+    if any(k.endswith("_2026") for k, _ in runs):
+        p("2025 rows: initialize once per connection, then calls in that session; 2026-07-28 rows: stateless requests "
+          "(the _meta envelope in each; over HTTP also MCP-Protocol-Version/Mcp-Method/Mcp-Name headers, no session)")
     p("=" * 100)
     p("")
-    p(f"{'server':<48} {'conns':>5} {'calls/s':>9} {'rounds (calls/s)':>17} {'p50 ms':>8} {'p99 ms':>8} "
+    width = max([48] + [len(NAMES.get(k, k)) for k in kinds])
+    p(f"{'server':<{width}} {'conns':>5} {'calls/s':>9} {'rounds (calls/s)':>17} {'p50 ms':>8} {'p99 ms':>8} "
       f"{'CPU':>5} {'CPU us/call':>11} {'errors':>6}")
     for kind in kinds:
         for c in conns:
@@ -97,7 +108,7 @@ def main() -> int:
                 continue
             errors = r["errors"] + r["setup_errors"]
             spread = "/".join(f"{x:.0f}" for x in r["rates"])
-            p(f"{NAMES.get(kind, kind):<48} {c:>5} {r['rate']:>9.0f} {spread:>17} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
+            p(f"{NAMES.get(kind, kind):<{width}} {c:>5} {r['rate']:>9.0f} {spread:>17} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
               f"{r['cpu_pct']:>4.0f}% {r['cpu_us_call']:>11.1f} {errors:>6}")
             if errors:
                 problems.append(f"{kind} @ {c} conns: {errors} error(s): {'; '.join(r['error_samples'])}")
@@ -108,15 +119,22 @@ def main() -> int:
         r = runs.get((kind, c))
         return r["rate"] if r and r["rate"] > 0 else None
 
+    def cpu_us(kind: str, c: int) -> float | None:
+        r = runs.get((kind, c))
+        return r["cpu_us_call"] if r and r["cpu_us_call"] > 0 else None
+
+    def cols(k: str) -> int:
+        return max(11, len(k) + 2)
+
     p("")
     p("side by side (calls/s)")
-    header = f"{'conns':>5} " + "".join(f"{k:>11}" for k in kinds) + f"{'ours/echo':>12}{'ours/SDK':>11}"
+    header = f"{'conns':>5} " + "".join(f"{k:>{cols(k)}}" for k in kinds) + f"{'ours/echo':>12}{'ours/SDK':>11}"
     if "sdk_fast" in kinds:
         header += f"{'ours/SDKfast':>14}"
     p(header)
     targets: list[tuple[str, str, bool | None]] = []
     for c in conns:
-        row = f"{c:>5} " + "".join(f"{(rate(k, c) or 0):>11.0f}" for k in kinds)
+        row = f"{c:>5} " + "".join(f"{(rate(k, c) or 0):>{cols(k)}.0f}" for k in kinds)
         ours, echo, sdk, fast = rate("ours", c), rate("echo", c), rate("sdk", c), rate("sdk_fast", c)
         re_ = ours / echo if ours and echo else None
         rs = ours / sdk if ours and sdk else None
@@ -129,6 +147,34 @@ def main() -> int:
                         f"{re_:.2f}" if re_ else "n/a", None if re_ is None else re_ >= TARGET_ECHO_RATIO))
         targets.append((f"ours/SDK  at {c:>2} conn(s) >= {TARGET_SDK_RATIO:.0f}x",
                         f"{rs:.1f}x" if rs else "n/a", None if rs is None else rs >= TARGET_SDK_RATIO))
+
+    # The WebSocket path as it was before 2026-07-28 came in: both concurrencies must hold.
+    before = {c: (rate("ours", c) / rate("echo", c) if rate("ours", c) and rate("echo", c) else None)
+              for c in TARGET_WS_BEFORE}
+    known = [v for v in before.values() if v is not None]
+    (c1, t1), (c2, t2) = TARGET_WS_BEFORE.items()
+    targets.append((
+        f"WebSocket figures no worse than before: ours/echo >= {t1:.2f} at {c1} conn and >= {t2:.2f} at {c2}",
+        "/".join(f"{v:.2f}" if v is not None else "n/a" for v in before.values()),
+        None if len(known) < len(before) else all(v >= TARGET_WS_BEFORE[c] for c, v in before.items() if v is not None)))
+
+    pairs = [(new, old, transport) for new, old, transport in ERA_PAIRS if new in kinds and old in kinds]
+    if pairs:
+        p("")
+        p("stateless 2026-07-28 against a 2025 session, same process and transport "
+          "(calls/s ratio > 1: 2026 is faster; CPU ratio > 1: 2026 costs more per call)")
+        labels = {new: f"{new} / {old} ({transport})" for new, old, transport in pairs}
+        lw = max(len(label) for label in labels.values())
+        p(f"{'ratio':<{lw}} {'conns':>5} {'2025 calls/s':>13} {'2026 calls/s':>13} {'calls/s ratio':>14} "
+          f"{'2025 us/call':>13} {'2026 us/call':>13} {'CPU ratio':>10}")
+        for new, old, transport in pairs:
+            for c in conns:
+                rn, ro, cn, co = rate(new, c), rate(old, c), cpu_us(new, c), cpu_us(old, c)
+                if rn is None and ro is None:
+                    continue
+                p(f"{labels[new]:<{lw}} {c:>5} {(ro or 0):>13.0f} {(rn or 0):>13.0f} "
+                  f"{(f'{rn / ro:.2f}' if rn and ro else 'n/a'):>14} {(co or 0):>13.1f} {(cn or 0):>13.1f} "
+                  f"{(f'{cn / co:.2f}' if cn and co else 'n/a'):>10}")
 
     p("")
     p("memory per idle WebSocket session (initialize + notifications/initialized, then idle; VmRSS of the server)")
@@ -163,7 +209,7 @@ def main() -> int:
     p("")
     p("targets")
     for name, value, ok in targets:
-        p(f"  {name:<34} {value:>8}  {'n/a' if ok is None else mark(ok)}")
+        p(f"  {name:<34} {value:>9}  {'n/a' if ok is None else mark(ok)}")
     if problems:
         p("")
         p("ERRORS (the run is not valid):")

@@ -12,6 +12,8 @@
 #   BENCH_SERVER_CPU [0]  BENCH_CLIENT_CPU [1]  CPUs the servers / the load generator are pinned to
 #   BENCH_SDK_FAST [1]                          also run the SDK server with uvloop+httptools (informational)
 #   BENCH_HTTP [1]                              also run our server over Streamable HTTP (informational)
+#   BENCH_2026 [1]                              also run our server with stateless 2026-07-28 requests
+#                                               (WebSocket, and Streamable HTTP when BENCH_HTTP=1)
 # Exit status: 0 when every run completed without errors (whether targets are met or not),
 # 1 when any call failed, a session could not be opened, or a process died.
 set -euo pipefail
@@ -30,6 +32,7 @@ SERVER_CPU="${BENCH_SERVER_CPU:-0}"
 CLIENT_CPU="${BENCH_CLIENT_CPU:-1}"
 SDK_FAST="${BENCH_SDK_FAST:-1}"
 OURS_HTTP="${BENCH_HTTP:-1}"
+OURS_2026="${BENCH_2026:-1}"
 VENV="$root/.venv"
 SDK2_VENV="$root/.venv-sdk2"
 PY="$VENV/bin/python"
@@ -103,18 +106,18 @@ wait_port() {
   die "$name did not listen on $port within 30s"
 }
 
-# wait_ready PORT PID: our server's /ready answers 200 (MongoDB reachable).
+# wait_ready PORT PID NAME: our server's /ready answers 200 (MongoDB reachable).
 wait_ready() {
-  local port="$1" pid="$2" i
+  local port="$1" pid="$2" name="$3" i
   for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logs/ours.log" >&2; die "mcp_server exited"; }
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logs/$name.log" >&2; die "mcp_server exited"; }
     if "$PY" -c 'import sys,urllib.request; sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status == 200 else 1)' \
         "http://127.0.0.1:$port/ready" 2>/dev/null; then
       return 0
     fi
     sleep 0.1
   done
-  tail -n 30 "$logs/ours.log" >&2
+  tail -n 30 "$logs/$name.log" >&2
   die "mcp_server not ready within 30s"
 }
 
@@ -174,81 +177,94 @@ fdb_pid="$started_pid"
 wait_port "$fdb_port" "$fdb_pid" ferretdb
 
 # ------------------------------------------------------------------ servers
-# start_server KIND (ours | echo | sdk | sdk_fast): sets server_pid and server_port.
+# start_server KIND [NAME] (KIND: ours | echo | sdk | sdk_fast): sets server_pid and
+# server_port; the output goes to $logs/NAME.log (NAME defaults to KIND).
 server_pid="" server_port=""
 start_server() {
-  local kind="$1" port
+  local kind="$1" name="${2:-$1}" port
   port="$(free_port)"
   case "$kind" in
     ours)
       MCP_HOST=127.0.0.1 MCP_PORT="$port" MONGODB_URI="mongodb://127.0.0.1:$fdb_port/" MONGODB_DATABASE=bench \
       MCP_AUTH_DISABLED=true MCP_RATE_LIMIT=0 MCP_LOG_LEVEL=warning MCP_LOG_FORMAT=text \
       MCP_CONFORMANCE_FIXTURES=true MCP_DRAIN_SECONDS=0 MCP_SHUTDOWN_TIMEOUT_SECONDS=1 \
-        start "$kind" "$SERVER_CPU" "$PY" -m mcp_server
+        start "$name" "$SERVER_CPU" "$PY" -m mcp_server
       ;;
-    echo) start "$kind" "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port" ;;
-    sdk) start "$kind" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
-    sdk_fast) PYTHONPATH="$sdk_fast_path" start "$kind" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
+    echo) start "$name" "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port" ;;
+    sdk) start "$name" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
+    sdk_fast) PYTHONPATH="$sdk_fast_path" start "$name" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
   esac
   server_pid="$started_pid" server_port="$port"
-  wait_port "$port" "$server_pid" "$kind"
-  [[ "$kind" == ours ]] && wait_ready "$port" "$server_pid"
+  wait_port "$port" "$server_pid" "$name"
+  [[ "$kind" == ours ]] && wait_ready "$port" "$server_pid" "$name"
   return 0
 }
 
-check_alive() {  # check_alive KIND PID
+check_alive() {  # check_alive NAME PID
   kill -0 "$2" 2>/dev/null || { tail -n 30 "$logs/$1.log" >&2; die "$1 server died during the run"; }
 }
 
 # ------------------------------------------------------------------ 1. throughput
 # All servers run at once (pinned to the same CPU; only the one under load is busy). The
-# runs are interleaved: for each concurrency, REPS rounds of ours, echo, SDK, ... so slow
-# drift on a shared machine hits every server alike; report.py adds the rounds up.
+# runs are interleaved: for each concurrency, REPS rounds of every row, so slow drift on a
+# shared machine hits every server alike; report.py adds the rounds up. Within a round the
+# rows a ratio compares run next to each other (ours_ws_2026 | ours | echo, ours_http |
+# ours_http_2026).
+#
+# A row is a server process, a transport and a protocol era. The ours_* rows are the same
+# process as ours: 2025 is a session (initialize first), 2026 stateless 2026-07-28 requests.
 REPS="${BENCH_REPS:-3}"
-kinds=(ours echo sdk)
+kinds=()
+[[ "$OURS_2026" == 1 ]] && kinds+=(ours_ws_2026)
+kinds+=(ours echo sdk)
 [[ "$SDK_FAST" == 1 ]] && kinds+=(sdk_fast)
 [[ "$OURS_HTTP" == 1 ]] && kinds+=(ours_http)
-declare -A pid_of url_of mode_of
+[[ "$OURS_HTTP" == 1 && "$OURS_2026" == 1 ]] && kinds+=(ours_http_2026)
+declare -A server_of transport_of mode_of era_of pid_of url_of
 for kind in "${kinds[@]}"; do
-  [[ "$kind" == ours_http ]] && continue
-  start_server "$kind"
-  pid_of[$kind]="$server_pid"
+  server_of[$kind]="$kind" transport_of[$kind]=http mode_of[$kind]=mcp era_of[$kind]=2025
   case "$kind" in
-    ours|echo) url_of[$kind]="ws://127.0.0.1:$server_port/mcp" ;;
-    *) url_of[$kind]="http://127.0.0.1:$server_port/mcp" ;;
+    ours|echo) transport_of[$kind]=ws ;;
+    ours_ws_2026) server_of[$kind]=ours transport_of[$kind]=ws era_of[$kind]=2026 ;;
+    ours_http) server_of[$kind]=ours ;;
+    ours_http_2026) server_of[$kind]=ours era_of[$kind]=2026 ;;
   esac
-  mode_of[$kind]=mcp
   [[ "$kind" == echo ]] && mode_of[$kind]=echo
-  if [[ "$kind" == ours ]]; then  # ours over Streamable HTTP: the same process, the other transport
-    pid_of[ours_http]="$server_pid" url_of[ours_http]="http://127.0.0.1:$server_port/mcp" mode_of[ours_http]=mcp
+done
+declare -A server_pid_of server_port_of
+for kind in "${kinds[@]}"; do
+  server="${server_of[$kind]}"
+  if [[ -z "${server_pid_of[$server]:-}" ]]; then
+    start_server "$server"
+    server_pid_of[$server]="$server_pid" server_port_of[$server]="$server_port"
   fi
+  pid_of[$kind]="${server_pid_of[$server]}"
+  url_of[$kind]="${transport_of[$kind]}://127.0.0.1:${server_port_of[$server]}/mcp"
 done
 
-log "==> throughput: servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU; $REPS x ($WARMUP warm-up + $DURATION measured) per server and concurrency"
+log "==> throughput: servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU; $REPS x ($WARMUP warm-up + $DURATION measured) per row and concurrency"
 for c in $CONNS; do
   for ((rep = 1; rep <= REPS; rep++)); do
     for kind in "${kinds[@]}"; do
-      transport=ws
-      [[ "${url_of[$kind]}" == http* ]] && transport=http
       out="$results/load-$kind-c$c-r$rep.json"
-      taskset -c "$CLIENT_CPU" "$loadgen" "$transport" -url "${url_of[$kind]}" -mode "${mode_of[$kind]}" -conns "$c" \
-        -warmup "$WARMUP" -duration "$DURATION" -label "$kind" -server-pid "${pid_of[$kind]}" \
+      taskset -c "$CLIENT_CPU" "$loadgen" "${transport_of[$kind]}" -url "${url_of[$kind]}" -mode "${mode_of[$kind]}" \
+        -era "${era_of[$kind]}" -conns "$c" -warmup "$WARMUP" -duration "$DURATION" -label "$kind" -server-pid "${pid_of[$kind]}" \
         >"$out" 2>"$logs/loadgen-$kind-c$c-r$rep.log" \
         || { cat "$logs/loadgen-$kind-c$c-r$rep.log" >&2; die "load generator failed against $kind"; }
-      check_alive "${kind%_http}" "${pid_of[$kind]}"
-      log "    $(printf '%-9s' "$kind") conns=$c round $rep: $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); r, e = d["rate"], d["errors"] + d["setup_errors"]; print(f"{r:.0f} calls/s, {e} errors")' "$out" 2>/dev/null || echo '?')"
+      check_alive "${server_of[$kind]}" "${pid_of[$kind]}"
+      log "    $(printf '%-14s' "$kind") conns=$c round $rep: $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); r, e = d["rate"], d["errors"] + d["setup_errors"]; print(f"{r:.0f} calls/s, {e} errors")' "$out" 2>/dev/null || echo '?')"
     done
   done
 done
-for kind in "${kinds[@]}"; do
-  [[ "$kind" == ours_http ]] || stop "${pid_of[$kind]}"
+for server in "${!server_pid_of[@]}"; do
+  stop "${server_pid_of[$server]}"
 done
 
 # ------------------------------------------------------------------ 2. memory per idle session
 memory() {
   local kind="$1" mode=mcp before after idle_pid i server_url
   [[ "$kind" == echo ]] && mode=echo
-  start_server "$kind"   # a fresh process: nothing left over from the throughput runs
+  start_server "$kind" "mem-$kind"   # a fresh process: nothing left over from the throughput runs
   server_url="ws://127.0.0.1:$server_port/mcp"
   # Warm-up: a few sessions with calls, so lazily built state is in the baseline.
   taskset -c "$CLIENT_CPU" "$loadgen" ws -url "$server_url" -mode "$mode" -conns 10 -warmup 0s -duration 1s \
@@ -266,7 +282,7 @@ memory() {
   grep -q '"event":"ready"' "$logs/idle-$kind.log" || die "idle sessions were not opened within 120s"
   sleep 3   # settle: let the server finish any work for the last sessions
   after="$(rss_kib "$server_pid")"
-  check_alive "$kind" "$server_pid"
+  check_alive "mem-$kind" "$server_pid"
   stop "$idle_pid"
   grep '^{' "$logs/idle-$kind.log" >"$results/mem-$kind.jsonl" || true
   printf '{"label":"%s","sessions":%d,"rss_before_kib":%d,"rss_after_kib":%d}\n' \
@@ -292,7 +308,7 @@ http = "httptools" if u.find_spec("httptools") else "h11"
 print(f"mcp {m.version('mcp')}, uvicorn {m.version('uvicorn')} (loop={loop}, http={http})")
 PYEOF
 )"
-log "results in $results"
+log "results in $results (run took ${SECONDS}s)"
 "$PY" "$bench/report.py" "$results" --env "$env_info" --sdk "$sdk_info" \
   --cpus "server CPU $SERVER_CPU, load generator CPU $CLIENT_CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $ncpu CPUs" \
   | tee "$results/report.txt"

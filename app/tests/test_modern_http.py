@@ -254,3 +254,4 @@ async def test_a_2025_session_and_2026_requests_share_the_endpoint(server):
             {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}}),
             headers=modern.headers_for("notifications/cancelled", {}))
         assert notification.status_code == 202 and messages_of(notification) == []
+        assert notification.content == b"" and "Content-Type" not in notification.headers

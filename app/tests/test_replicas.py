@@ -5,11 +5,14 @@ store is a 503, never a 404."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
 
-from support.clients import RawHttp
+from websockets.exceptions import ConnectionClosed
+
+from support.clients import ModernHttp, RawHttp, RawWebSocket
 from support.processes import FerretDB, McpServerProcess
 
 pytestmark = pytest.mark.anyio
@@ -96,3 +99,44 @@ async def test_an_unreachable_session_store_is_503_not_404():
     finally:
         server.stop()
         ferret.stop()
+
+
+async def test_a_websocket_client_carries_on_at_another_replica_after_a_1001(replicas):
+    a, b = replicas
+    async with RawWebSocket(a.ws_url) as modern, RawWebSocket(a.ws_url) as legacy:
+        assert (await modern.modern("tools/call", {"name": "test_simple_text"}))["result"]["resultType"] == "complete"
+        await legacy.initialize()
+        a.terminate()
+        for client in (modern, legacy):
+            with pytest.raises(ConnectionClosed) as closed:
+                await client.recv(timeout=15)
+            assert closed.value.rcvd.code == 1001
+    # 2026-07-28: nothing to restore, the next request just goes to the other replica ...
+    async with RawWebSocket(b.ws_url) as modern:
+        assert (await modern.modern("tools/call", {"name": "test_simple_text"}))["result"]["resultType"] == "complete"
+    # ... a 2025 client initializes again.
+    async with RawWebSocket(b.ws_url) as legacy:
+        assert (await legacy.request("tools/list"))["error"]["code"] == -32600  # no session on a new connection
+        await legacy.initialize()
+        assert (await legacy.call("test_simple_text", {}))["content"]
+
+
+async def test_a_change_made_on_one_replica_reaches_subscribers_on_the_other(replicas):
+    a, b = replicas
+    uri = "notes://shared-change"
+    async with RawHttp(b.http_url) as legacy, ModernHttp(a.http_url) as writer:
+        await legacy.initialize()
+        await legacy.request("resources/subscribe", {"uri": uri})
+        async with legacy.client.stream("GET", b.http_url, headers=legacy.headers(Accept="text/event-stream")) as get:
+            lines = get.aiter_lines()
+            await writer.result("tools/call", {"name": "save_note", "arguments": {
+                "id": "shared-change", "title": "t", "content": "written on A"}})
+
+            async def next_message() -> dict:
+                async for line in lines:
+                    if line.startswith("data: ") and line[6:].strip():
+                        return json.loads(line[6:])
+                raise AssertionError("stream ended")
+
+            updated = await asyncio.wait_for(next_message(), 10)
+    assert updated == {"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": uri}}

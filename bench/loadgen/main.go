@@ -1,21 +1,29 @@
 // Command loadgen drives MCP servers for bench/run.sh and prints its results as JSON.
 //
-//	loadgen ws   -url ws://127.0.0.1:P/mcp -conns 50 -warmup 2s -duration 8s [-mode mcp|echo] [-token T]
-//	loadgen http -url http://127.0.0.1:P/mcp -conns 50 -warmup 2s -duration 8s [-token T]
-//	loadgen idle -url ws://127.0.0.1:P/mcp -conns 10000 [-mode mcp|echo] [-token T]
+//	loadgen ws   -url ws://127.0.0.1:P/mcp -conns 50 -warmup 2s -duration 8s [-mode mcp|echo] [-era 2025|2026] [-token T]
+//	loadgen http -url http://127.0.0.1:P/mcp -conns 50 -warmup 2s -duration 8s [-era 2025|2026] [-token T]
+//	loadgen idle -url ws://127.0.0.1:P/mcp -conns 10000 [-mode mcp|echo] [-era 2025|2026] [-token T]
 //
-// ws and http: every connection first does the MCP handshake (initialize, then
-// notifications/initialized), then runs a closed loop of tools/call test_simple_text
-// (send one request, wait for its answer, repeat). Only calls sent after the warm-up and
-// answered before the end of the measured window count. Every failure (transport error,
-// JSON-RPC error, isError result, unexpected content, wrong id, HTTP status) is counted
-// in "errors" and a few are quoted in "error_samples"; a connection that fails is re-opened.
+// ws and http: every connection opens its MCP conversation, then runs a closed loop of
+// tools/call test_simple_text (send one request, wait for its answer, repeat). Only calls
+// sent after the warm-up and answered before the end of the measured window count. Every
+// failure (transport error, JSON-RPC error, isError result, unexpected content, wrong id,
+// HTTP status) is counted in "errors" and a few are quoted in "error_samples"; a
+// connection that fails is re-opened.
+//
+// -era 2025 (the default) speaks protocol 2025-11-25: a connection first does the
+// handshake (initialize, then notifications/initialized); over HTTP it keeps the
+// Mcp-Session-Id and ends the session with DELETE. -era 2026 speaks 2026-07-28, which is
+// stateless: no handshake and no session; every request carries the protocol version and
+// the client's capabilities in params._meta, every HTTP POST the MCP-Protocol-Version,
+// Mcp-Method and Mcp-Name headers, and every result must say resultType "complete".
 //
 // mode echo is for a server that echoes each frame back: the same frames are sent, and a
 // round trip counts when the echo equals what was sent.
 //
-// idle: opens -conns WebSockets, each handshaken, prints {"event":"ready",...}, keeps
-// them open (answering pings) until SIGTERM/SIGINT, then prints {"event":"done",...}.
+// idle: opens -conns WebSockets, each opened as its era wants (2025: the handshake; 2026:
+// one stateless tools/list), prints {"event":"ready",...}, keeps them open (answering
+// pings) until SIGTERM/SIGINT, then prints {"event":"done",...}.
 package main
 
 import (
@@ -44,7 +52,8 @@ import (
 const (
 	toolName     = "test_simple_text"
 	expectedText = "This is a simple text response for testing."
-	protoVersion = "2025-11-25"
+	protoVersion = "2025-11-25" // -era 2025: negotiated by initialize
+	version2026  = "2026-07-28" // -era 2026: named by every request
 )
 
 type options struct {
@@ -53,6 +62,7 @@ type options struct {
 	warmup    time.Duration
 	duration  time.Duration
 	mode      string
+	era       string // "2025" (sessions, initialize) or "2026" (stateless 2026-07-28)
 	token     string
 	label     string
 	parallel  int
@@ -72,12 +82,13 @@ func main() {
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before measuring")
 	fs.DurationVar(&o.duration, "duration", 8*time.Second, "measured window")
 	fs.StringVar(&o.mode, "mode", "mcp", "mcp (check MCP answers) or echo (check echoes)")
+	fs.StringVar(&o.era, "era", "2025", "2025 (initialize, sessions) or 2026 (stateless 2026-07-28 requests)")
 	fs.StringVar(&o.token, "token", "", "bearer token (empty: no Authorization header)")
 	fs.StringVar(&o.label, "label", "", "label copied into the JSON output")
 	fs.IntVar(&o.parallel, "parallel", 64, "idle: connections opened at once")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "ws/http: report this process's CPU time over the measured window")
 	_ = fs.Parse(os.Args[2:])
-	if o.url == "" || o.conns < 1 || (o.mode != "mcp" && o.mode != "echo") {
+	if o.url == "" || o.conns < 1 || (o.mode != "mcp" && o.mode != "echo") || (o.era != "2025" && o.era != "2026") {
 		fs.Usage()
 		os.Exit(2)
 	}
@@ -110,10 +121,45 @@ func initializeRequest(id int) []byte {
 
 var initializedNotification = []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 
-func callRequest(buf []byte, id int) []byte {
-	buf = append(buf[:0], `{"jsonrpc":"2.0","id":`...)
-	buf = strconv.AppendInt(buf, int64(id), 10)
-	return append(buf, `,"method":"tools/call","params":{"name":"`+toolName+`","arguments":{}}}`...)
+// meta2026 is the envelope every 2026-07-28 request carries in params._meta.
+const meta2026 = `"_meta":{"io.modelcontextprotocol/protocolVersion":"` + version2026 + `",` +
+	`"io.modelcontextprotocol/clientCapabilities":{},` +
+	`"io.modelcontextprotocol/clientInfo":{"name":"kringen-loadgen","version":"1.0.0"}}`
+
+// What follows the id in a tools/call request, per era.
+const (
+	callTail2025 = `,"method":"tools/call","params":{"name":"` + toolName + `","arguments":{}}}`
+	callTail2026 = `,"method":"tools/call","params":{"name":"` + toolName + `","arguments":{},` + meta2026 + `}}`
+)
+
+// calls builds one connection's tools/call requests: only the id changes from call to call,
+// and the bytes go into the same buffer each time.
+type calls struct {
+	tail string
+	buf  []byte
+}
+
+func newCalls(era string) calls {
+	if era == "2026" {
+		return calls{tail: callTail2026}
+	}
+	return calls{tail: callTail2025}
+}
+
+func (c *calls) request(id int) []byte {
+	c.buf = append(c.buf[:0], `{"jsonrpc":"2.0","id":`...)
+	c.buf = strconv.AppendInt(c.buf, int64(id), 10)
+	c.buf = append(c.buf, c.tail...)
+	return c.buf
+}
+
+// listRequest2026 is the one request a 2026 idle connection sends (id 0).
+var listRequest2026 = []byte(`{"jsonrpc":"2.0","id":0,"method":"tools/list","params":{` + meta2026 + `}}`)
+
+// expect says what a good answer holds besides the right id and a result.
+type expect struct {
+	call     bool // a tools/call result: not isError, the fixture's text
+	complete bool // 2026-07-28: resultType "complete"
 }
 
 type rpcMessage struct {
@@ -121,6 +167,7 @@ type rpcMessage struct {
 	Method string          `json:"method"`
 	Result *struct {
 		ProtocolVersion string `json:"protocolVersion"`
+		ResultType      string `json:"resultType"`
 		Content         []struct {
 			Type string `json:"type"`
 			Text string `json:"text"`
@@ -135,7 +182,7 @@ type rpcMessage struct {
 
 // checkAnswer decodes one JSON-RPC message. notification is true for messages that are
 // not answers (server notifications/requests), which the caller skips.
-func checkAnswer(data []byte, id int, call bool) (msg rpcMessage, notification bool, err error) {
+func checkAnswer(data []byte, id int, want expect) (msg rpcMessage, notification bool, err error) {
 	if err = json.Unmarshal(data, &msg); err != nil {
 		return msg, false, fmt.Errorf("bad JSON %q: %v", clip(data), err)
 	}
@@ -151,7 +198,10 @@ func checkAnswer(data []byte, id int, call bool) (msg rpcMessage, notification b
 	if msg.Result == nil {
 		return msg, false, fmt.Errorf("answer without result: %q", clip(data))
 	}
-	if call {
+	if want.complete && msg.Result.ResultType != "complete" {
+		return msg, false, fmt.Errorf("resultType %q, want \"complete\": %q", msg.Result.ResultType, clip(data))
+	}
+	if want.call {
 		if msg.Result.IsError {
 			return msg, false, fmt.Errorf("isError result: %q", clip(data))
 		}
@@ -183,9 +233,10 @@ type connFactory func(o options) (conn, error)
 // WebSocket ------------------------------------------------------------------
 
 type wsConn struct {
-	c    *websocket.Conn
-	echo bool
-	buf  []byte
+	c     *websocket.Conn
+	echo  bool
+	era   string
+	calls calls
 }
 
 func dialWS(o options) (*websocket.Conn, error) {
@@ -213,7 +264,7 @@ func dialWS(o options) (*websocket.Conn, error) {
 }
 
 // roundTrip writes msg and reads until the answer to id arrives (or, in echo mode, one frame).
-func (w *wsConn) roundTrip(msg []byte, id int, call bool) error {
+func (w *wsConn) roundTrip(msg []byte, id int, want expect) error {
 	if err := w.c.WriteMessage(websocket.TextMessage, msg); err != nil {
 		return fmt.Errorf("write: %v", err)
 	}
@@ -231,7 +282,7 @@ func (w *wsConn) roundTrip(msg []byte, id int, call bool) error {
 			}
 			return nil
 		}
-		_, notification, err := checkAnswer(data, id, call)
+		_, notification, err := checkAnswer(data, id, want)
 		if notification {
 			continue
 		}
@@ -239,8 +290,17 @@ func (w *wsConn) roundTrip(msg []byte, id int, call bool) error {
 	}
 }
 
+// openWS starts the MCP conversation: 2025, the handshake; 2026, nothing (every request
+// stands alone; the first one makes the connection stateless).
+func openWS(w *wsConn) error {
+	if w.era == "2026" {
+		return nil
+	}
+	return handshakeWS(w)
+}
+
 func handshakeWS(w *wsConn) error {
-	if err := w.roundTrip(initializeRequest(0), 0, false); err != nil {
+	if err := w.roundTrip(initializeRequest(0), 0, expect{}); err != nil {
 		return fmt.Errorf("initialize: %v", err)
 	}
 	if err := w.c.WriteMessage(websocket.TextMessage, initializedNotification); err != nil {
@@ -259,17 +319,20 @@ func newWSConn(o options) (conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &wsConn{c: c, echo: o.mode == "echo"}
-	if err := handshakeWS(w); err != nil {
+	w := newWS(c, o)
+	if err := openWS(w); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
+func newWS(c *websocket.Conn, o options) *wsConn {
+	return &wsConn{c: c, echo: o.mode == "echo", era: o.era, calls: newCalls(o.era)}
+}
+
 func (w *wsConn) call(id int) error {
-	w.buf = callRequest(w.buf, id)
-	return w.roundTrip(w.buf, id, true)
+	return w.roundTrip(w.calls.request(id), id, expect{call: true, complete: w.era == "2026"})
 }
 
 func (w *wsConn) close() {
@@ -286,45 +349,68 @@ type httpConn struct {
 	transport *http.Transport
 	session   string
 	version   string
-	buf       []byte
+	calls     calls
+	// 2026: the headers of every tools/call POST, built once (requests only read them).
+	callHeader http.Header
 }
 
 func newHTTPConn(o options) (conn, error) {
 	// One transport per connection: one keep-alive TCP connection, like one client process.
 	tr := &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true,
 		IdleConnTimeout: 120 * time.Second, ForceAttemptHTTP2: false, Proxy: nil}
-	h := &httpConn{o: o, transport: tr, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
-	msg, err := h.post(initializeRequest(0), 0, false, http.StatusOK)
+	h := &httpConn{o: o, transport: tr, client: &http.Client{Transport: tr, Timeout: 30 * time.Second},
+		calls: newCalls(o.era)}
+	if o.era == "2026" { // stateless: no handshake, no session
+		h.callHeader = http.Header{}
+		h.callHeader.Set("Accept", "application/json, text/event-stream")
+		h.callHeader.Set("Content-Type", "application/json")
+		h.callHeader.Set("MCP-Protocol-Version", version2026)
+		h.callHeader.Set("Mcp-Method", "tools/call")
+		h.callHeader.Set("Mcp-Name", toolName)
+		if o.token != "" {
+			h.callHeader.Set("Authorization", "Bearer "+o.token)
+		}
+		return h, nil
+	}
+	msg, err := h.post(initializeRequest(0), 0, expect{}, http.StatusOK)
 	if err != nil {
 		tr.CloseIdleConnections()
 		return nil, fmt.Errorf("initialize: %v", err)
 	}
 	h.version = msg.Result.ProtocolVersion
-	if _, err := h.post(initializedNotification, -1, false, http.StatusAccepted); err != nil {
+	if _, err := h.post(initializedNotification, -1, expect{}, http.StatusAccepted); err != nil {
 		tr.CloseIdleConnections()
 		return nil, fmt.Errorf("initialized: %v", err)
 	}
 	return h, nil
 }
 
-// post sends one message; id < 0 means a notification (no answer expected).
-func (h *httpConn) post(body []byte, id int, call bool, want int) (rpcMessage, error) {
+// post sends one message with the 2025 session's headers; id < 0 means a notification (no
+// answer expected).
+func (h *httpConn) post(body []byte, id int, want expect, status int) (rpcMessage, error) {
+	header := http.Header{}
+	header.Set("Accept", "application/json, text/event-stream")
+	header.Set("Content-Type", "application/json")
+	if h.session != "" {
+		header.Set("Mcp-Session-Id", h.session)
+	}
+	if h.version != "" {
+		header.Set("MCP-Protocol-Version", h.version)
+	}
+	if h.o.token != "" {
+		header.Set("Authorization", "Bearer "+h.o.token)
+	}
+	return h.send(body, header, id, want, status)
+}
+
+// send POSTs body with these headers and checks the answer.
+func (h *httpConn) send(body []byte, header http.Header, id int, want expect, status int) (rpcMessage, error) {
 	var msg rpcMessage
 	req, err := http.NewRequest(http.MethodPost, h.o.url, bytes.NewReader(body))
 	if err != nil {
 		return msg, err
 	}
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Content-Type", "application/json")
-	if h.session != "" {
-		req.Header.Set("Mcp-Session-Id", h.session)
-	}
-	if h.version != "" {
-		req.Header.Set("MCP-Protocol-Version", h.version)
-	}
-	if h.o.token != "" {
-		req.Header.Set("Authorization", "Bearer "+h.o.token)
-	}
+	req.Header = header
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return msg, fmt.Errorf("POST: %v", err)
@@ -334,8 +420,8 @@ func (h *httpConn) post(body []byte, id int, call bool, want int) (rpcMessage, e
 	if err != nil {
 		return msg, fmt.Errorf("read body: %v", err)
 	}
-	if resp.StatusCode != want {
-		return msg, fmt.Errorf("HTTP %d, want %d: %q", resp.StatusCode, want, clip(data))
+	if resp.StatusCode != status {
+		return msg, fmt.Errorf("HTTP %d, want %d: %q", resp.StatusCode, status, clip(data))
 	}
 	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
 		h.session = sid
@@ -346,7 +432,7 @@ func (h *httpConn) post(body []byte, id int, call bool, want int) (rpcMessage, e
 	ctype := resp.Header.Get("Content-Type")
 	if strings.HasPrefix(ctype, "text/event-stream") {
 		for _, event := range sseData(data) {
-			m, notification, err := checkAnswer(event, id, call)
+			m, notification, err := checkAnswer(event, id, want)
 			if notification {
 				continue
 			}
@@ -357,7 +443,7 @@ func (h *httpConn) post(body []byte, id int, call bool, want int) (rpcMessage, e
 	if !strings.HasPrefix(ctype, "application/json") {
 		return msg, fmt.Errorf("content type %q", ctype)
 	}
-	msg, _, err = checkAnswer(data, id, call)
+	msg, _, err = checkAnswer(data, id, want)
 	return msg, err
 }
 
@@ -393,8 +479,12 @@ func sseData(body []byte) [][]byte {
 }
 
 func (h *httpConn) call(id int) error {
-	h.buf = callRequest(h.buf, id)
-	_, err := h.post(h.buf, id, true, http.StatusOK)
+	var err error
+	if h.callHeader != nil { // 2026: a stateless POST
+		_, err = h.send(h.calls.request(id), h.callHeader, id, expect{call: true, complete: true}, http.StatusOK)
+	} else {
+		_, err = h.post(h.calls.request(id), id, expect{call: true}, http.StatusOK)
+	}
 	return err
 }
 
@@ -437,6 +527,7 @@ type loadResult struct {
 	Label        string   `json:"label,omitempty"`
 	Transport    string   `json:"transport"`
 	Mode         string   `json:"mode"`
+	Era          string   `json:"era"`
 	Conns        int      `json:"conns"`
 	WarmupS      float64  `json:"warmup_s"`
 	DurationS    float64  `json:"duration_s"`
@@ -541,6 +632,9 @@ func runLoad(o options, factory connFactory) error {
 				if err != nil {
 					errs.add(err) // counted wherever it happens: warm-up, window or the last call
 					c.close()
+					// A 2026 HTTP "connection" re-opens without touching the server: pause, so a
+					// server that is gone does not turn this loop into a spin.
+					time.Sleep(10 * time.Millisecond)
 					// Re-open the connection and carry on, so one failure does not end the run.
 					for time.Now().Before(to) {
 						nc, err := factory(o)
@@ -582,7 +676,7 @@ func runLoad(o options, factory connFactory) error {
 		return float64(all[i]) / float64(time.Millisecond)
 	}
 	res := loadResult{
-		Label: o.label, Transport: transport, Mode: o.mode, Conns: o.conns,
+		Label: o.label, Transport: transport, Mode: o.mode, Era: o.era, Conns: o.conns,
 		WarmupS: o.warmup.Seconds(), DurationS: o.duration.Seconds(),
 		Calls: len(all), Rate: float64(len(all)) / o.duration.Seconds(),
 		P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1.0),
@@ -610,6 +704,19 @@ func runLoad(o options, factory connFactory) error {
 
 // ---------------------------------------------------------------- idle sessions
 
+// openIdle opens an idle connection's conversation: 2025, the handshake; 2026, one
+// stateless tools/list (a 2026 connection has no handshake, so this is what a client that
+// has just connected does).
+func openIdle(w *wsConn) error {
+	if w.era == "2026" {
+		if err := w.roundTrip(listRequest2026, 0, expect{complete: true}); err != nil {
+			return fmt.Errorf("tools/list: %v", err)
+		}
+		return nil
+	}
+	return handshakeWS(w)
+}
+
 func runIdle(o options) error {
 	var errs errorLog
 	var dropped, closing atomic.Int64
@@ -628,8 +735,8 @@ func runIdle(o options) error {
 					errs.add(err)
 					continue
 				}
-				w := &wsConn{c: c, echo: o.mode == "echo"}
-				if err := handshakeWS(w); err != nil {
+				w := newWS(c, o)
+				if err := openIdle(w); err != nil {
 					errs.add(err)
 					c.Close()
 					continue

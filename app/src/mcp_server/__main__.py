@@ -24,15 +24,16 @@ async def serve(server: Server, stop: asyncio.Event) -> None:
     http.listen(settings.port, settings.host, reuse_port=False)
     sweeper = PeriodicCallback(server.sessions.end_idle, 60_000)
     sweeper.start()
+    feed = asyncio.ensure_future(server.feed.run()) if server.feed is not None else None
     await server.db.ensure_indexes()
     log.info("listening", extra={"address": f"{settings.host}:{settings.port}", "auth": not settings.auth_disabled,
                                  "web_search": bool(settings.web_search_url)})
     await stop.wait()
-    await shutdown(server, http)
+    await shutdown(server, http, feed)
     sweeper.stop()
 
 
-async def shutdown(server: Server, http: HTTPServer) -> None:
+async def shutdown(server: Server, http: HTTPServer, feed: asyncio.Future[None] | None = None) -> None:
     """Readiness goes false at once; sessions are served through the drain window; then
     WebSockets are closed with 1001 once their in-flight calls finish."""
     settings = server.settings
@@ -44,6 +45,8 @@ async def shutdown(server: Server, http: HTTPServer) -> None:
     await lifecycle.drain(settings.drain_seconds, settings.shutdown_timeout_seconds)
     server.sessions.end_all()
     await http.close_all_connections()
+    if feed is not None:
+        feed.cancel()
     await server.db.close()
     log.info("stopped")
 

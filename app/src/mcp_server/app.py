@@ -13,6 +13,7 @@ from tornado.web import Application
 
 from . import health, logs
 from .catalog import Catalog
+from .change_feed import ChangeFeed
 from .config import Settings
 from .database import Database
 from .guards import RequestGuards
@@ -72,6 +73,7 @@ class Server:
     guards: RequestGuards
     sessions: HttpSessions
     app: Application
+    feed: ChangeFeed | None  # changes shared with the other replicas
 
 
 def build(settings: Settings) -> Server:
@@ -86,6 +88,10 @@ def build(settings: Settings) -> Server:
         db, settings.web_search_url, settings.web_search_timeout_seconds, settings.web_search_cache_seconds))
     core = Core(catalog, ServerInfo("kringen-mcp-server", version(), "Kringen MCP server", INSTRUCTIONS), metrics,
                 sealer(settings))
+    feed = ChangeFeed(core.subscriptions, db.changes, settings.change_poll_seconds) \
+        if settings.session_store == "mongodb" else None
+    if feed is not None:
+        core.changes = feed
     auth = TokenAuth(settings.load_tokens(), disabled=settings.auth_disabled)
     guards = RequestGuards(settings, auth, metrics)
     records = MongoSessionRecords(db.sessions) if settings.session_store == "mongodb" else MemorySessionRecords()
@@ -107,4 +113,4 @@ def build(settings: Settings) -> Server:
         compress_response=False,
         xheaders=False,
     )
-    return Server(settings, core, db, guards, sessions, app)
+    return Server(settings, core, db, guards, sessions, app, feed)

@@ -128,6 +128,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MCP_SESSION_STORE", "session_store", _choice("mongodb", "memory"), "mongodb",
             "Where 2025 HTTP sessions are recorded: `mongodb` (every replica serves every session) or `memory` "
             "(this process only: a single replica, or affinity in front)."),
+    Setting("MCP_CHANGE_POLL_SECONDS", "change_poll_seconds", _float(0.1, 60), "1",
+            "How often a replica with subscribers reads the changes other replicas made (resource updates, "
+            "list changes), with MCP_SESSION_STORE=mongodb."),
     Setting("MCP_SESSION_CACHE_SECONDS", "session_cache_seconds", _float(0, 60), "2",
             "How long a replica trusts its copy of a 2025 HTTP session before reading the shared record again "
             "(a DELETE on another replica takes effect here within this time)."),
@@ -178,6 +181,7 @@ class Settings:
     session_idle_seconds: int
     session_store: str
     session_cache_seconds: float
+    change_poll_seconds: float
     ws_ping_seconds: int
     drain_seconds: float
     shutdown_timeout_seconds: float

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import Catalog
+from .context import Changes
 from .engine import Channel, Engine
 from .lifecycle import Lifecycle
 from .mcp2025 import Session
@@ -37,6 +38,8 @@ class Core:
         self.sealer = sealer or Sealer.ephemeral()
         self.lifecycle = Lifecycle()
         self.subscriptions = Subscriptions()
+        # Where handlers report changes: the hub, or a ChangeFeed that also tells the other replicas.
+        self.changes: Changes = self.subscriptions
         self.shared_methods = SharedMethods(catalog, metrics).table()
 
     def capabilities(self, list_changes: bool = True) -> dict[str, Any]:

@@ -14,6 +14,7 @@ log = logging.getLogger("mcp_server.database")
 NOTES = "notes"
 SEARCH_CACHE = "search_cache"
 SESSIONS = "mcp_sessions"  # 2025-era HTTP session records (session_records.py)
+CHANGES = "mcp_changes"  # changes shared between replicas (change_feed.py)
 
 
 class Database:
@@ -30,6 +31,7 @@ class Database:
         self.notes = self.db[NOTES]
         self.search_cache = self.db[SEARCH_CACHE]
         self.sessions = self.db[SESSIONS]
+        self.changes = self.db[CHANGES]
         self._indexes_ready = False
         self._last_ping: tuple[float, bool] = (0.0, False)
 
@@ -43,6 +45,7 @@ class Database:
             await self.notes.create_index([("terms", ASCENDING)], name="terms")
             await self.search_cache.create_index([("expires_at", ASCENDING)], name="expires_at")
             await self.sessions.create_index([("exp", ASCENDING)], name="exp")
+            await self.changes.create_index([("at", ASCENDING)], name="at")
         except OperationFailure as exc:
             log.warning("index creation failed (searches still work, slower): %s", exc)
             return False

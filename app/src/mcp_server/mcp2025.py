@@ -33,7 +33,7 @@ class SessionContext(ToolContext):
     __slots__ = ("_session",)
 
     def __init__(self, session: Session, request_id: Any, progress_token: Any, channel: Channel):
-        super().__init__(request_id, progress_token, channel, session.log_level, session.core.subscriptions,
+        super().__init__(request_id, progress_token, channel, session.log_level, session.core.changes,
                          session.client_capabilities)
         self._session = session
 

@@ -119,7 +119,7 @@ class StatelessContext(ToolContext):
     def __init__(self, conversation: Stateless, request_id: Any, meta: RequestMeta, channel: Channel,
                  answers: dict[str, Any]):
         super().__init__(request_id, meta.progress_token, channel, meta.log_level,
-                         conversation.core.subscriptions, meta.capabilities)
+                         conversation.core.changes, meta.capabilities)
         self._answers = answers
         self._used: dict[str, Any] = {}
 

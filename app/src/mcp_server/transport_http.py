@@ -92,6 +92,7 @@ class StreamableHttp(RequestHandler):
 
     def _accepted(self) -> None:
         self.set_status(202)
+        self.clear_header("Content-Type")  # no body (Tornado would call it text/html)
         self.finish()
 
     def _accepts(self, *types: str) -> bool:
@@ -403,4 +404,5 @@ class StreamableHttp(RequestHandler):
             self._store_unavailable(exc)
             return
         self.set_status(204)
+        self.clear_header("Content-Type")
         self.finish()
