@@ -19,6 +19,9 @@ TARGET_KIB_SESSION = 20.0  # KiB per idle session, less than
 # ours / echo before the 2026-07-28 era was added, per connection count: the WebSocket path must
 # not have become slower (informational, like the others).
 TARGET_WS_BEFORE = {1: 0.60, 50: 0.83}
+# A 2025 HTTP session recorded in MongoDB (any replica serves it) against one in process memory.
+TARGET_SHARED_SESSION = 0.90
+SHARED_SESSION_CONNS = 50
 
 NAMES = {
     "ours": "ours: mcp_server, WebSocket, 2025 session",
@@ -27,9 +30,10 @@ NAMES = {
     "sdk_fast": "SDK 2.x + uvloop/httptools (info)",
     "ours_ws_2026": "ours: WebSocket, stateless 2026-07-28 (info)",
     "ours_http": "ours: Streamable HTTP, 2025 session (info)",
+    "ours_http_memory": "ours: Streamable HTTP, 2025 session in memory (info)",
     "ours_http_2026": "ours: Streamable HTTP, stateless 2026-07-28 (info)",
 }
-ORDER = ["ours", "echo", "sdk", "sdk_fast", "ours_ws_2026", "ours_http", "ours_http_2026"]
+ORDER = ["ours", "echo", "sdk", "sdk_fast", "ours_ws_2026", "ours_http_memory", "ours_http", "ours_http_2026"]
 # (2026 row, 2025 row, transport): the same process and transport, the two protocol eras.
 ERA_PAIRS = [("ours_ws_2026", "ours", "WebSocket"), ("ours_http_2026", "ours_http", "Streamable HTTP")]
 
@@ -157,6 +161,11 @@ def main() -> int:
         f"WebSocket figures no worse than before: ours/echo >= {t1:.2f} at {c1} conn and >= {t2:.2f} at {c2}",
         "/".join(f"{v:.2f}" if v is not None else "n/a" for v in before.values()),
         None if len(known) < len(before) else all(v >= TARGET_WS_BEFORE[c] for c, v in before.items() if v is not None)))
+
+    shared, memory = rate("ours_http", SHARED_SESSION_CONNS), rate("ours_http_memory", SHARED_SESSION_CONNS)
+    ratio = shared / memory if shared and memory else None
+    targets.append((f"2025 HTTP session shared/in memory at {SHARED_SESSION_CONNS} conns >= {TARGET_SHARED_SESSION:.2f}",
+                    f"{ratio:.2f}" if ratio else "n/a", None if ratio is None else ratio >= TARGET_SHARED_SESSION))
 
     pairs = [(new, old, transport) for new, old, transport in ERA_PAIRS if new in kinds and old in kinds]
     if pairs:

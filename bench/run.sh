@@ -184,10 +184,13 @@ start_server() {
   local kind="$1" name="${2:-$1}" port
   port="$(free_port)"
   case "$kind" in
-    ours)
+    ours|ours_memory)
+      # ours_memory: the same server with its 2025 HTTP sessions in process memory (one replica), to
+      # weigh the shared session record of the default against it.
       MCP_HOST=127.0.0.1 MCP_PORT="$port" MONGODB_URI="mongodb://127.0.0.1:$fdb_port/" MONGODB_DATABASE=bench \
       MCP_AUTH_DISABLED=true MCP_RATE_LIMIT=0 MCP_LOG_LEVEL=warning MCP_LOG_FORMAT=text \
       MCP_CONFORMANCE_FIXTURES=true MCP_DRAIN_SECONDS=0 MCP_SHUTDOWN_TIMEOUT_SECONDS=1 \
+      MCP_SESSION_STORE="$([[ "$kind" == ours_memory ]] && echo memory || echo mongodb)" \
         start "$name" "$SERVER_CPU" "$PY" -m mcp_server
       ;;
     echo) start "$name" "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port" ;;
@@ -196,7 +199,7 @@ start_server() {
   esac
   server_pid="$started_pid" server_port="$port"
   wait_port "$port" "$server_pid" "$name"
-  [[ "$kind" == ours ]] && wait_ready "$port" "$server_pid" "$name"
+  [[ "$kind" == ours* ]] && wait_ready "$port" "$server_pid" "$name"
   return 0
 }
 
@@ -208,8 +211,8 @@ check_alive() {  # check_alive NAME PID
 # All servers run at once (pinned to the same CPU; only the one under load is busy). The
 # runs are interleaved: for each concurrency, REPS rounds of every row, so slow drift on a
 # shared machine hits every server alike; report.py adds the rounds up. Within a round the
-# rows a ratio compares run next to each other (ours_ws_2026 | ours | echo, ours_http |
-# ours_http_2026).
+# rows a ratio compares run next to each other (ours_ws_2026 | ours | echo, ours_http_memory |
+# ours_http | ours_http_2026).
 #
 # A row is a server process, a transport and a protocol era. The ours_* rows are the same
 # process as ours: 2025 is a session (initialize first), 2026 stateless 2026-07-28 requests.
@@ -218,7 +221,7 @@ kinds=()
 [[ "$OURS_2026" == 1 ]] && kinds+=(ours_ws_2026)
 kinds+=(ours echo sdk)
 [[ "$SDK_FAST" == 1 ]] && kinds+=(sdk_fast)
-[[ "$OURS_HTTP" == 1 ]] && kinds+=(ours_http)
+[[ "$OURS_HTTP" == 1 ]] && kinds+=(ours_http_memory ours_http)
 [[ "$OURS_HTTP" == 1 && "$OURS_2026" == 1 ]] && kinds+=(ours_http_2026)
 declare -A server_of transport_of mode_of era_of pid_of url_of
 for kind in "${kinds[@]}"; do
@@ -227,6 +230,7 @@ for kind in "${kinds[@]}"; do
     ours|echo) transport_of[$kind]=ws ;;
     ours_ws_2026) server_of[$kind]=ours transport_of[$kind]=ws era_of[$kind]=2026 ;;
     ours_http) server_of[$kind]=ours ;;
+    ours_http_memory) server_of[$kind]=ours_memory ;;
     ours_http_2026) server_of[$kind]=ours era_of[$kind]=2026 ;;
   esac
   [[ "$kind" == echo ]] && mode_of[$kind]=echo

@@ -162,7 +162,7 @@ class Engine:
             outcome = self.dispatch(request_id, method, message.get("params") or EMPTY, channel)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON-RPC error response
             return self.failure(request_id, method, exc)
-        if inspect.isawaitable(outcome):
+        if type(outcome) is not dict and inspect.isawaitable(outcome):  # results are dicts: skip the slow check
             return self._answer_later(request_id, method, outcome)
         return jsonrpc.result_response(request_id, outcome)
 

@@ -179,7 +179,7 @@ class Stateless(Engine):
             outcome = own(self, params, ctx) if own is not None else shared(params, ctx)  # type: ignore[misc]
         except AskClient as ask:
             return self._input_required(method, params, ask)
-        if inspect.isawaitable(outcome):
+        if type(outcome) is not dict and inspect.isawaitable(outcome):
             return self._finish_later(method, params, outcome)
         return self._complete(method, outcome)
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .catalog import Catalog, Tool, ToolError, error_result
+from .catalog import Catalog, Tool, ToolError, ToolResult, error_result
 from .context import ToolContext
 from .jsonrpc import INVALID_PARAMS, JsonRpcError
 from .metrics import Metrics
@@ -22,6 +22,8 @@ from .metrics import Metrics
 log = logging.getLogger("mcp_server.methods")
 
 Handler = Callable[[dict[str, Any], ToolContext], Any]
+# What a tool that answered at once returns (checked first: inspect.isawaitable is slower).
+_ANSWERED = (list, str, dict, ToolResult)
 
 
 class AskClient(BaseException):
@@ -97,7 +99,7 @@ class SharedMethods:
             raise
         except Exception as exc:  # noqa: BLE001 - a failing tool is an isError result
             return self._tool_failed(tool, exc, started)
-        if inspect.isawaitable(value):
+        if not isinstance(value, _ANSWERED) and inspect.isawaitable(value):
             return self._tool_awaited(tool, value, started)
         return self._tool_answered(tool, value, started)
 
