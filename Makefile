@@ -97,6 +97,7 @@ down: ansible-venv collection-link
 # local cluster is stopped again (its state and images stay cached, so the next run is fast).
 test-cluster: venv sdk2-venv ansible-venv collection-link
 	bash hack/localcluster/down.sh   # clears what a killed earlier run left (processes, mounts, rules)
+	bash hack/localcluster/up.sh >/dev/null   # here, not only in molecule's create, so its progress shows
 	PATH=$(ANSIBLE_VENV)/bin:$$PATH MCP_SDK2_PYTHON=$(SDK2_VENV)/bin/python $(ANSIBLE_VENV)/bin/molecule test
 	bash hack/localcluster/down.sh
 

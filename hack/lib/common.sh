@@ -10,21 +10,40 @@ log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # step NAME CMD...: run CMD with its output in $KRINGEN_LOGS/NAME.log, print the
-# time it took, and on failure name the step and the log to read.
+# time it took, and on failure name the step and the log to read. While CMD runs, a line every
+# $KRINGEN_PROGRESS_SECONDS (default 30; 0 for none) says it still runs and what its log said last,
+# so a long build is seen to move. CMD runs in this shell (a function's exports stay).
 step() {
   local name="$1"; shift
   local logfile="$KRINGEN_LOGS/$name.log"
-  local start=$SECONDS
+  local start=$SECONDS ticker="" rc=0 shell=$BASHPID
   log "==> $name"
-  if "$@" >"$logfile" 2>&1; then
+  : >"$logfile"
+  if ((${KRINGEN_PROGRESS_SECONDS:-30} > 0)); then
+    progress "$name" "$logfile" "${KRINGEN_PROGRESS_SECONDS:-30}" "$shell" &
+    ticker=$!
+  fi
+  "$@" >"$logfile" 2>&1 || rc=$?
+  if [[ -n "$ticker" ]]; then kill "$ticker" 2>/dev/null || true; wait "$ticker" 2>/dev/null || true; fi
+  if ((rc == 0)); then
     log "    $name done in $((SECONDS - start))s"
   else
-    local rc=$?
     log "    $name FAILED (exit $rc) after $((SECONDS - start))s; last lines of $logfile:"
     tail -n 25 "$logfile" >&2
     log "    full log: $logfile"
     return "$rc"
   fi
+}
+
+# progress NAME LOGFILE SECONDS PID: every SECONDS, "still running NAME (N s): <last log line>",
+# until PID (the shell running the step) is gone.
+progress() {
+  local name="$1" logfile="$2" every="$3" parent="$4" started last
+  started="$(date +%s)"
+  while sleep "$every" && kill -0 "$parent" 2>/dev/null; do
+    last="$(tail -n 1 "$logfile" 2>/dev/null | tr -d '\r' | cut -c1-120)"
+    log "    ... $name still running ($(($(date +%s) - started))s)${last:+: $last}"
+  done
 }
 
 # Go builds: one module cache and build cache, kept between runs.
@@ -54,4 +73,22 @@ npm_tools() {
   }
   step "install-$name" _npm_tools_install "$@" >&2
   echo "$out/node_modules"
+}
+
+# go_install_cached NAME VERSION PACKAGE: `go install PACKAGE@VERSION` (a module without replace
+# directives) into $KRINGEN_CACHE/bin/NAME-VERSION, once; print the binary's path.
+go_install_cached() {
+  local name="$1" version="$2" package="$3"
+  local out="$KRINGEN_CACHE/bin/$name-$version" binary
+  binary="$out/$(basename "$package")"
+  if [[ ! -x "$binary" ]]; then
+    go_env
+    step "build-$name-$version" go_install_into "$out" "$package@$version"
+  fi
+  echo "$binary"
+}
+go_install_into() {
+  rm -rf "$1.tmp" && mkdir -p "$1.tmp"
+  GOBIN="$1.tmp" go install -trimpath -ldflags "-s -w" "$2"
+  rm -rf "$1" && mv "$1.tmp" "$1"
 }

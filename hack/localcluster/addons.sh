@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Cluster add-ons: CoreDNS (cluster names only; nothing is forwarded off the machine) and the
-# `standard` StorageClass with its host-directory provisioner.
+# Cluster add-ons: CoreDNS (cluster names only; nothing is forwarded off the machine), the
+# `standard` StorageClass with Rancher's local-path-provisioner, and metrics-server (the resource
+# metrics API for kubectl top and the HPA). Both of the latter run on the host, beside the kubelet.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 resolve_binaries
@@ -10,8 +11,48 @@ COREDNS_IMAGE="$REGISTRY/kringen/coredns:$(built_version "$COREDNS_BIN")"
 bash "$here/../images/scratch-image.sh" "$COREDNS_IMAGE" "$COREDNS_BIN" >/dev/null
 sed -e "s|@IMAGE@|$COREDNS_IMAGE|g" -e "s|@DNS_IP@|$DNS_SERVICE_IP|g" -e "s|@DOMAIN@|$CLUSTER_DOMAIN|g" \
   "$here/manifests/coredns.yaml" | kubectl_admin apply -f - >/dev/null
-kubectl_admin apply -f "$here/manifests/storage.yaml" >/dev/null
 
-start_daemon provisioner python3 "$here/provisioner.py" "$(k8s_bin kubectl)" "$KUBECONFIG_ADMIN" "$VOLUMES"
+# --- volumes: local-path-provisioner ---------------------------------------------------------
+stop_daemon provisioner   # the host-directory provisioner.py that came before it
+# A StorageClass cannot change its provisioner or binding mode in place.
+if [[ "$(kubectl_admin get storageclass standard -o jsonpath='{.provisioner}' 2>/dev/null)" == kringen.io/local-path ]]; then
+  kubectl_admin delete storageclass standard >/dev/null
+fi
+kubectl_admin apply -f "$here/manifests/storage.yaml" >/dev/null
+mkdir -p "$VOLUMES"
+write_if_changed "$CLUSTER_DIR/local-path-config.json" <<CONF
+{"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": ["$VOLUMES"]}]}
+CONF
+write_if_changed "$CLUSTER_DIR/local-path-helper-pod.yaml" <<CONF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: helper-pod
+spec:
+  priorityClassName: system-node-critical
+  automountServiceAccountToken: false
+  containers:
+    - name: helper-pod
+      image: $BASE_IMAGE
+      imagePullPolicy: IfNotPresent
+CONF
+start_daemon local-path-provisioner "$LOCAL_PATH_PROVISIONER_BIN" start \
+  --kubeconfig "$KUBECONFIG_ADMIN" --provisioner-name rancher.io/local-path \
+  --namespace local-path-storage --service-account-name local-path-provisioner \
+  --configmap-name local-path-config --config "$CLUSTER_DIR/local-path-config.json" \
+  --helper-pod-file "$CLUSTER_DIR/local-path-helper-pod.yaml" --helper-image "$BASE_IMAGE"
+
+# --- metrics-server --------------------------------------------------------------------------
+sed -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@CA_BUNDLE@|$(base64 -w0 "$CERTS/ca.crt")|g" \
+  "$here/manifests/metrics-server.yaml" | kubectl_admin apply -f - >/dev/null
+ms_kubeconfig="$CLUSTER_DIR/metrics-server.kubeconfig"
+start_daemon metrics-server "$METRICS_SERVER_BIN" \
+  --bind-address "$NODE_IP" --secure-port 4443 \
+  --tls-cert-file "$CERTS/metrics-server.crt" --tls-private-key-file "$CERTS/metrics-server.key" \
+  --kubeconfig "$ms_kubeconfig" --authentication-kubeconfig "$ms_kubeconfig" --authorization-kubeconfig "$ms_kubeconfig" \
+  --kubelet-preferred-address-types InternalIP --kubelet-certificate-authority "$CERTS/ca.crt" \
+  --metric-resolution 15s
+
 kubectl_admin -n kube-system rollout status deployment/coredns --timeout=180s >/dev/null
-echo "CoreDNS at $DNS_SERVICE_IP, StorageClass standard (host directories in $VOLUMES)"
+wait_for "the metrics API" 120 kubectl_admin wait --for=condition=Available --timeout=5s apiservice/v1beta1.metrics.k8s.io
+echo "CoreDNS at $DNS_SERVICE_IP, StorageClass standard (local-path-provisioner, directories in $VOLUMES), metrics-server at $NODE_IP:4443"

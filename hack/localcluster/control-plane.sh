@@ -25,6 +25,11 @@ start_daemon kube-apiserver "$(k8s_bin kube-apiserver)" \
   --service-account-issuer "https://kubernetes.default.svc.$CLUSTER_DOMAIN" \
   --authorization-mode Node,RBAC --allow-privileged=true \
   --enable-admission-plugins NodeRestriction \
+  --requestheader-client-ca-file "$CERTS/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+  --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file "$CERTS/front-proxy-client.crt" --proxy-client-key-file "$CERTS/front-proxy-client.key" \
+  --enable-aggregator-routing=true \
   --profiling=false --v=1
 wait_for "kube-apiserver" 120 kubectl_admin get --raw /readyz
 

@@ -26,7 +26,8 @@ our_shims() {
 ctr_() { ctr --address "$CONTAINERD_SOCK" "$@"; }
 
 # Node first, so nothing restarts the pods we stop.
-for daemon in provisioner kube-proxy kubelet; do stop_daemon "$daemon"; done
+# (`provisioner` is the provisioner.py of clusters started before local-path-provisioner.)
+for daemon in metrics-server local-path-provisioner provisioner kube-proxy kubelet; do stop_daemon "$daemon"; done
 if running containerd; then
   for ns in $(ctr_ namespaces ls -q 2>/dev/null); do
     for task in $(ctr_ -n "$ns" tasks ls -q 2>/dev/null); do

@@ -45,12 +45,20 @@ running() {
   [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
 }
 
-# start_daemon NAME CMD...: start CMD in the background (once), logging to $LOGS/NAME.log.
+# start_daemon NAME CMD...: start CMD in the background (once), logging to $LOGS/NAME.log. A daemon
+# already running with another command line (new flags, a new binary) is restarted with this one.
 start_daemon() {
   local name="$1"; shift
-  if running "$name"; then return 0; fi
+  local cmdline
+  cmdline="$(printf '%q ' "$@")"
+  if running "$name"; then
+    [[ "$(cat "$RUN/$name.cmd" 2>/dev/null)" == "$cmdline" ]] && return 0
+    echo "$name: command line changed, restarting it" >&2
+    stop_daemon "$name"
+  fi
   nohup "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
+  printf '%s' "$cmdline" >"$RUN/$name.cmd"
 }
 
 # write_if_changed FILE: stdin to FILE, leaving FILE untouched when the content is the same
@@ -71,7 +79,7 @@ stop_daemon() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
   fi
-  rm -f "$pidfile"
+  rm -f "$pidfile" "$RUN/$name.cmd"
 }
 
 # built_version BINARY: the version a build script put in its output directory's name
@@ -108,12 +116,16 @@ wait_for() {
 # resolve_binaries: the directories/paths of the binaries built from the Go module proxy (building
 # what is missing). Exported, so the scripts up.sh runs reuse them instead of asking again.
 resolve_binaries() {
-  [[ -n "${KUBERNETES_BIN:-}" && -n "${ETCD_BIN:-}" && -n "${COREDNS_BIN:-}" && -n "${FERRETDB_BIN:-}" ]] && return 0
+  [[ -n "${KUBERNETES_BIN:-}" && -n "${ETCD_BIN:-}" && -n "${COREDNS_BIN:-}" && -n "${FERRETDB_BIN:-}" \
+     && -n "${METRICS_SERVER_BIN:-}" && -n "${LOCAL_PATH_PROVISIONER_BIN:-}" ]] && return 0
   local build
   build="$(dirname "${BASH_SOURCE[0]}")/../build"
-  KUBERNETES_BIN="$(bash "$build/kubernetes.sh" | tail -1)"
-  ETCD_BIN="$(bash "$build/etcd.sh" | tail -1)"
-  COREDNS_BIN="$(bash "$build/coredns.sh" | tail -1)"
-  FERRETDB_BIN="$(bash "$build/ferretdb.sh" | tail -1)"
-  export KUBERNETES_BIN ETCD_BIN COREDNS_BIN FERRETDB_BIN
+  # `|| return`: a step runs this where errexit is off, and a failed build must fail the step.
+  KUBERNETES_BIN="$(bash "$build/kubernetes.sh" | tail -1)" || return
+  ETCD_BIN="$(bash "$build/etcd.sh" | tail -1)" || return
+  COREDNS_BIN="$(bash "$build/coredns.sh" | tail -1)" || return
+  FERRETDB_BIN="$(bash "$build/ferretdb.sh" | tail -1)" || return
+  METRICS_SERVER_BIN="$(bash "$build/metrics-server.sh" | tail -1)" || return
+  LOCAL_PATH_PROVISIONER_BIN="$(bash "$build/local-path-provisioner.sh" | tail -1)" || return
+  export KUBERNETES_BIN ETCD_BIN COREDNS_BIN FERRETDB_BIN METRICS_SERVER_BIN LOCAL_PATH_PROVISIONER_BIN
 }

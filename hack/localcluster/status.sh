@@ -11,14 +11,17 @@ resolve_binaries
 healthy=0
 check() {
   local what="$1"; shift
-  if "$@" >/dev/null 2>&1; then printf '  %-22s ok\n' "$what"; else printf '  %-22s DOWN\n' "$what"; healthy=1; fi
+  if "$@" >/dev/null 2>&1; then printf '  %-26s ok\n' "$what"; else printf '  %-26s DOWN\n' "$what"; healthy=1; fi
 }
-for daemon in registry etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy provisioner; do
+for daemon in registry etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy \
+              local-path-provisioner metrics-server; do
   check "$daemon" running "$daemon"
 done
 check "docker" docker info
 check "apiserver /readyz" kubectl_admin get --raw /readyz
 check "node $NODE_NAME Ready" node_ready
 check "cluster DNS" dns_answers
+check "metrics API (kubectl top)" kubectl_admin get --raw "/apis/metrics.k8s.io/v1beta1/nodes/$NODE_NAME"
+check "StorageClass standard" kubectl_admin get storageclass standard
 echo "KUBECONFIG=$KUBECONFIG_ADMIN"
 exit "$healthy"

@@ -2,7 +2,7 @@
 
 In order: rollout and objects; the official MCP clients through the NodePort and a probe through
 mcp-server-service inside the cluster; session affinity; mongo-express auth; a document surviving
-the MongoDB pod's deletion and a rolling restart, during which a WebSocket client sees 1001 and no
+the MongoDB pod's deletion (on a volume of local-path-provisioner) and a rolling restart, during which a WebSocket client sees 1001 and no
 acknowledged call is lost; undeploy keeping the volume and a redeploy finding the document.
 """
 
@@ -25,33 +25,10 @@ from mcp import ClientSession
 from mcp.client.websocket import websocket_client
 from websockets.exceptions import ConnectionClosed
 
-REPO = Path(__file__).resolve().parents[2]
-NAMESPACE = os.environ.get("MCP_NAMESPACE", "mcp-server")
-NODE = os.environ.get("MCP_NODE_ADDRESS", "127.0.0.1:30800")
+from conftest import KUBECONFIG, KUBECTL, NAMESPACE, NODE, REPO, kget, kubectl, run_playbook, wait_ready
+
 WS_URL, HTTP_URL, HEALTH_URL = f"ws://{NODE}/mcp", f"http://{NODE}/mcp", f"http://{NODE}/health"
 DOC_ID = f"cluster-{uuid.uuid4().hex[:8]}"
-
-
-def kubectl_path() -> str:
-    out = subprocess.run(["bash", str(REPO / "hack/build/kubernetes.sh")], capture_output=True, text=True, check=True)
-    return str(Path(out.stdout.strip().splitlines()[-1]) / "kubectl")
-
-
-KUBECTL = kubectl_path()
-KUBECONFIG = os.environ.get("KUBECONFIG") or os.path.expanduser(
-    os.path.join(os.environ.get("KRINGEN_CACHE", "~/.cache/kringen-mcp"), "cluster", "kubeconfig"))
-
-
-def kubectl(*args: str, check: bool = True, timeout: int = 300) -> str:
-    result = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "-n", NAMESPACE, *args], capture_output=True,
-                            text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)}: {result.stderr}")
-    return result.stdout
-
-
-def kget(*args: str) -> dict:
-    return json.loads(kubectl("get", *args, "-o", "json"))
 
 
 def secret(name: str, key: str) -> str:
@@ -73,10 +50,6 @@ async def call_tool(token: str, name: str, arguments: dict) -> dict:
             await session.initialize()
             result = await session.call_tool(name, arguments)
             return result.model_dump(by_alias=True, exclude_none=True)
-
-
-def wait_ready(kind: str, name: str, timeout: int = 300) -> None:
-    kubectl("rollout", "status", f"{kind}/{name}", f"--timeout={timeout}s", timeout=timeout + 30)
 
 
 def wait_old_pods_gone(timeout: int) -> None:
@@ -219,6 +192,22 @@ def test_document_survives_deleting_the_mongodb_pod(token):
     assert got["structuredContent"]["content"] == "kept across pods and restarts"
 
 
+@pytest.mark.skipif(bool(os.environ.get("KRINGEN_USE_KUBECONFIG")), reason="the local cluster's provisioner")
+def test_the_mongodb_volume_is_a_local_path_provisioner_directory():
+    claim = kget("pvc")["items"][0]
+    assert claim["metadata"]["annotations"]["volume.kubernetes.io/storage-provisioner"] == "rancher.io/local-path"
+    volume = json.loads(kubectl("get", "pv", claim["spec"]["volumeName"], "-o", "json"))
+    assert volume["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] == "rancher.io/local-path"
+    assert volume["spec"]["storageClassName"] == "standard"
+    assert volume["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+    node_terms = volume["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"]
+    assert node_terms[0]["matchExpressions"][0]["values"] == ["kringen-node"]
+    # The directory is on this host, under the cluster's volumes/, and holds FerretDB's SQLite files.
+    path = Path(volume["spec"]["hostPath"]["path"])
+    assert path.parent == Path(KUBECONFIG).parent / "volumes", path
+    assert any(path.iterdir()), f"{path} is empty"
+
+
 async def reply_to(ws, request_id: int) -> dict:
     """The response to request_id; notifications in between are read and dropped (a client that
     leaves frames unread stalls its connection once its receive queue is full)."""
@@ -281,15 +270,6 @@ def test_rolling_restart_closes_with_1001_and_loses_no_acknowledged_call(token):
 
 
 # --- undeploy and redeploy ---------------------------------------------------------------------
-
-def run_playbook(name: str, *extra: str) -> subprocess.CompletedProcess:
-    playbook = os.environ.get("ANSIBLE_PLAYBOOK", str(REPO / ".venv-ansible/bin/ansible-playbook"))
-    result = subprocess.run([playbook, "-i", str(REPO / "inventories/local/hosts.yml"), str(REPO / "playbooks" / name),
-                             *extra], cwd=REPO, capture_output=True, text=True, timeout=1800,
-                            env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG})
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return result
-
 
 def test_check_mode_with_diff_runs_clean_and_changes_nothing():
     result = run_playbook("deploy.yml", "--check", "--diff")

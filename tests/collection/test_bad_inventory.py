@@ -37,6 +37,8 @@ def deploy(kubeconfig, extra: dict):
     ({"mcp_cloud": "azure"}, "server_cloud must be one of"),
     ({"scaling_min_replicas": 5, "scaling_max_replicas": 3}, "not above scaling_max_replicas"),
     ({"scaling_min_replicas": 0}, "scaling_min_replicas must be at least 1"),
+    ({"scaling_scale_down_stabilization_seconds": 7200}, "scaling_scale_down_stabilization_seconds 0-3600"),
+    ({"mcp_autoscaling": "sometimes"}, "server_autoscaling"),
     ({"mongodb_storage_size": "ten gigs"}, "mongodb_storage_size must be a Kubernetes quantity"),
     ({"mongodb_auth_enabled": "sometimes"}, "mongodb_auth_enabled"),
     ({"server_nodeport": 80}, "server_nodeport 30000-32767"),
