@@ -114,6 +114,12 @@ async def test_input_required_round_trip_and_its_refusals(server):
         other = await client.post("tools/call", {"name": "test_input_required_result_request_state", "arguments": {},
                                                  "requestState": state})
         assert "another request" in _error(*other, 400, -32602)["error"]["message"]
+        # ... and a state issued for other arguments (answers are not replayed into another call).
+        asked = await client.result("tools/call", {"name": "test_elicitation", "arguments": {"message": "delete a?"}})
+        replayed = await client.post("tools/call", {"name": "test_elicitation", "arguments": {"message": "delete b?"},
+                                                    "requestState": asked["requestState"],
+                                                    "inputResponses": {"q1": {"action": "accept", "content": {}}}})
+        assert "arguments" in _error(*replayed, 400, -32602)["error"]["message"]
         bad_answer = await client.post("tools/call", {**tool, "inputResponses": {"user_name": {"action": 1}}})
         assert "user_name" in _error(*bad_answer, 400, -32602)["error"]["message"]
         not_object = await client.post("tools/call", {**tool, "inputResponses": [ALICE]})

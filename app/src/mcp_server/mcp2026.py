@@ -10,9 +10,12 @@ land on any replica. `subscriptions/listen` carries the notifications not tied t
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from . import jsonrpc
 from .context import LOG_LEVELS, LOG_RANK, ToolContext
@@ -139,6 +142,13 @@ class StatelessContext(ToolContext):
         return {key: self._used[key] for key in requests}
 
 
+def _arguments_digest(params: dict[str, Any]) -> str:
+    """Binds a request state to the arguments it was issued for: answers given for one call are
+    not replayed into a call with other arguments."""
+    encoded = orjson.dumps(params.get("arguments"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
 def _check_answer(key: str, method: str, answer: dict[str, Any]) -> None:
     field, kind = _ANSWER_SHAPES.get(method, (None, None))
     if field is None:
@@ -217,7 +227,7 @@ class Stateless(Engine):
         target = INPUT_REQUIRED_TARGET.get(method)
         if target is None:
             raise JsonRpcError(jsonrpc.INTERNAL_ERROR, f"Internal error: {method} cannot ask the client for input")
-        state = {"m": method, "t": params.get(target), "a": ask.answered}
+        state = {"m": method, "t": params.get(target), "d": _arguments_digest(params), "a": ask.answered}
         result = {"resultType": "input_required", "inputRequests": ask.requests,
                   "requestState": self.core.sealer.seal(state)}
         self._sign(result)
@@ -245,8 +255,10 @@ class Stateless(Engine):
             state = self.core.sealer.open(sealed)
         except StateError as exc:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params: {exc}") from None
-        if state.get("m") != method or state.get("t") != params.get(target):
-            raise JsonRpcError(INVALID_PARAMS, "Invalid params: requestState belongs to another request")
+        if state.get("m") != method or state.get("t") != params.get(target) \
+                or state.get("d") != _arguments_digest(params):
+            raise JsonRpcError(INVALID_PARAMS, "Invalid params: requestState belongs to another request "
+                                               "(another method, target or arguments)")
         answered = state.get("a")
         return {**answered, **responses} if isinstance(answered, dict) and answered else responses
 
