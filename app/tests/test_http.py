@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from support.clients import INIT_PARAMS, RawHttp
+from support.clients import INIT_PARAMS, ModernHttp, RawHttp
 
 pytestmark = pytest.mark.anyio
 
@@ -176,6 +176,12 @@ async def test_rate_limit_answers_429(make_server):
         await client.initialize()
         statuses = [(await client.post({"jsonrpc": "2.0", "id": i, "method": "ping"})).status_code for i in range(6)]
         assert 429 in statuses and statuses[0] == 200
+    # Stateless 2026-07-28 requests have no session: their bucket is the connection's.
+    async with ModernHttp(limited.http_url) as client:
+        answers = [await client.post("tools/list", request_id=i) for i in range(6)]
+        assert answers[0][0].status_code == 200
+        limited_answer = next(messages for response, messages in answers if response.status_code == 429)
+        assert limited_answer[0]["error"]["code"] == -32000 and limited_answer[0]["id"] is not None
 
 
 async def test_concurrent_posts_on_one_session(server):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import Any
 
 from tornado.iostream import StreamClosedError
@@ -26,6 +27,7 @@ from .http_sessions import GET_STREAM_PREFIX, HttpSession, HttpSessions, new_str
 from .mcp2025 import SUPPORTED_PROTOCOL_VERSIONS as SESSION_VERSIONS
 from .mcp2026 import META_PROTOCOL_VERSION, RequestMeta, unsupported_version
 from .mcp2026 import SUPPORTED_PROTOCOL_VERSIONS as MODERN_VERSIONS
+from .security import RateLimiter
 from .session_records import RecordsUnavailable
 from .sse import SseChannel
 
@@ -41,6 +43,10 @@ MODERN_ERROR_STATUS = {
     jsonrpc.METHOD_NOT_FOUND: 404, jsonrpc.RATE_LIMITED: 429, jsonrpc.INTERNAL_ERROR: 500,
     jsonrpc.SHUTTING_DOWN: 503,
 }
+
+
+# One token bucket per client connection (keep-alive carries many requests), gone with it.
+_CONNECTION_LIMITERS: weakref.WeakKeyDictionary[Any, RateLimiter] = weakref.WeakKeyDictionary()
 
 
 def http_era(header_version: str | None, message: Any) -> str:
@@ -190,6 +196,12 @@ class StreamableHttp(RequestHandler):
         except jsonrpc.JsonRpcError as exc:
             self._refuse(MODERN_ERROR_STATUS.get(exc.code, 400), exc, request_id)
             return
+        limiter = self._connection_limiter()
+        if not limiter.allow():
+            self.set_header("Retry-After", "1")
+            self._error(429, jsonrpc.RATE_LIMITED,
+                        f"Too Many Requests: at most {limiter.rate:g} messages per second per connection", request_id)
+            return
         conversation = self.core.open_stateless(TRANSPORT)
         channel = SseChannel("")
         try:
@@ -220,6 +232,14 @@ class StreamableHttp(RequestHandler):
             if header and header not in SESSION_VERSIONS and header not in MODERN_VERSIONS:
                 raise unsupported_version(header) from None
             raise
+
+    def _connection_limiter(self) -> RateLimiter:
+        """Stateless requests have no session: they are limited per TCP connection."""
+        stream = self.request.connection.stream  # type: ignore[union-attr]
+        limiter = _CONNECTION_LIMITERS.get(stream)
+        if limiter is None:
+            limiter = _CONNECTION_LIMITERS[stream] = RateLimiter(self.settings_.rate_limit, self.settings_.rate_burst)
+        return limiter
 
     def _answer_modern(self, answer: Any) -> None:
         if answer is None:  # cancelled
