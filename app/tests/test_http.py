@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from support.clients import INIT_PARAMS, ModernHttp, RawHttp
+from support.clients import INIT_PARAMS, ModernHttp, RawHttp, SseReader
 
 pytestmark = pytest.mark.anyio
 
@@ -106,21 +106,13 @@ async def test_elicitation_round_trip_over_http(server):
         async with client.client.stream("POST", server.http_url, content=json.dumps(body),
                                         headers=client.headers()) as stream:
             assert stream.headers["Content-Type"].startswith("text/event-stream")
-            lines = stream.aiter_lines()
-            request = None
-            async for line in lines:
-                if line.startswith("data: ") and line[6:].strip():
-                    request = json.loads(line[6:])
-                    break
+            events = SseReader(stream)
+            request = await events.next()
             assert request["method"] == "elicitation/create"
             answer = await client.post({"jsonrpc": "2.0", "id": request["id"], "result": {
                 "action": "accept", "content": {"username": "ada", "email": "ada@example.org"}}})
             assert answer.status_code == 202
-            final = None
-            async for line in lines:
-                if line.startswith("data: ") and line[6:].strip():
-                    final = json.loads(line[6:])
-                    break
+            final = await events.next()
         assert final["id"] == 5
         assert "ada@example.org" in final["result"]["content"][0]["text"]
 
@@ -132,16 +124,12 @@ async def test_get_stream_carries_resource_updates(server):
         headers = client.headers(Accept="text/event-stream")
         async with client.client.stream("GET", server.http_url, headers=headers) as stream:
             assert stream.status_code == 200
-            lines = stream.aiter_lines()
+            events = SseReader(stream)
             conflict = await client.client.get(server.http_url, headers=headers)
             assert conflict.status_code == 409
             await client.request("tools/call", {"name": "save_note", "arguments": {
                 "id": "watched-note", "title": "w", "content": "c"}})
-            update = None
-            async for line in lines:
-                if line.startswith("data: ") and line[6:].strip():
-                    update = json.loads(line[6:])
-                    break
+            update = await events.next()
         assert update == {"jsonrpc": "2.0", "method": "notifications/resources/updated",
                           "params": {"uri": "notes://watched-note"}}
 
@@ -249,20 +237,14 @@ async def test_a_2025_03_26_batch_delivers_its_sampling_request_and_counts_its_a
         async with client.client.stream("POST", client.url, content=json.dumps(batch),
                                         headers=client.headers(**{"MCP-Protocol-Version": "2025-03-26"})) as stream:
             assert stream.headers["Content-Type"].startswith("text/event-stream")
-            lines = stream.aiter_lines()
-            async for line in lines:
-                if line.startswith("data: ") and line[6:].strip():
-                    request = json.loads(line[6:])
-                    break
+            events = SseReader(stream)
+            request = await events.next()
             assert request["method"] == "sampling/createMessage"
             answer = await client.post({"jsonrpc": "2.0", "id": request["id"], "result": {
                 "role": "assistant", "content": {"type": "text", "text": "batched"}, "model": "m"}},
                 **{"MCP-Protocol-Version": "2025-03-26"})
             assert answer.status_code == 202
-            async for line in lines:
-                if line.startswith("data: ") and line[6:].strip():
-                    answers = json.loads(line[6:])
-                    break
+            answers = await events.next()
         assert sorted(a["id"] for a in answers) == [1, 2]
         assert answers[[a["id"] for a in answers].index(2)]["result"]["content"][0]["text"] == "LLM response: batched"
         # The two answers and the request to the client went out as three messages.

@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from support.clients import MODERN, ModernHttp, RawHttp, messages_of
+from support.clients import MODERN, ModernHttp, RawHttp, SseReader, messages_of
 
 pytestmark = pytest.mark.anyio
 
@@ -218,8 +218,8 @@ async def test_listen_stream_carries_tagged_resource_updates_and_list_changes(se
         async with client.client.stream("POST", server.http_url, content=json.dumps(body),
                                         headers=client.headers_for("subscriptions/listen", params)) as stream:
             assert stream.headers["Content-Type"].startswith("text/event-stream")
-            events = _sse_messages(stream)
-            ack = await asyncio.wait_for(events.__anext__(), 5)
+            events = SseReader(stream)
+            ack = await events.next(5)
             assert ack["method"] == "notifications/subscriptions/acknowledged"
             assert ack["params"]["_meta"][SUBSCRIPTION_ID] == "listen-1"
             # resourcesListChanged is refused (notes change one by one, the list is not announced).
@@ -229,17 +229,11 @@ async def test_listen_stream_carries_tagged_resource_updates_and_list_changes(se
                 "id": "listened", "title": "t", "content": "c"}})
             await client.result("tools/call", {"name": "test_trigger_prompt_change", "arguments": {}})  # not asked for
             await client.result("tools/call", {"name": "test_trigger_tool_change", "arguments": {}})
-            updated = await asyncio.wait_for(events.__anext__(), 5)
+            updated = await events.next(5)
             assert updated["method"] == "notifications/resources/updated"
             assert updated["params"] == {"uri": "notes://listened", "_meta": {SUBSCRIPTION_ID: "listen-1"}}
-            changed = await asyncio.wait_for(events.__anext__(), 5)
+            changed = await events.next(5)
             assert changed["method"] == "notifications/tools/list_changed"
-
-
-async def _sse_messages(response: httpx.Response):
-    async for line in response.aiter_lines():
-        if line.startswith("data:") and line[5:].strip():
-            yield json.loads(line[5:])
 
 
 async def test_a_2025_session_and_2026_requests_share_the_endpoint(server):

@@ -5,14 +5,13 @@ store is a 503, never a 404."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
 import pytest
 
 from websockets.exceptions import ConnectionClosed
 
-from support.clients import ModernHttp, RawHttp, RawWebSocket
+from support.clients import ModernHttp, RawHttp, RawWebSocket, SseReader
 from support.processes import FerretDB, McpServerProcess
 
 pytestmark = pytest.mark.anyio
@@ -128,15 +127,8 @@ async def test_a_change_made_on_one_replica_reaches_subscribers_on_the_other(rep
         await legacy.initialize()
         await legacy.request("resources/subscribe", {"uri": uri})
         async with legacy.client.stream("GET", b.http_url, headers=legacy.headers(Accept="text/event-stream")) as get:
-            lines = get.aiter_lines()
+            events = SseReader(get)
             await writer.result("tools/call", {"name": "save_note", "arguments": {
                 "id": "shared-change", "title": "t", "content": "written on A"}})
-
-            async def next_message() -> dict:
-                async for line in lines:
-                    if line.startswith("data: ") and line[6:].strip():
-                        return json.loads(line[6:])
-                raise AssertionError("stream ended")
-
-            updated = await asyncio.wait_for(next_message(), 10)
+            updated = await events.next()
     assert updated == {"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": uri}}

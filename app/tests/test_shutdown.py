@@ -10,7 +10,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from support.clients import ModernHttp, RawWebSocket, modern_params
+from support.clients import ModernHttp, RawWebSocket, SseReader, modern_params
 
 pytestmark = pytest.mark.anyio
 
@@ -89,14 +89,10 @@ async def test_listen_streams_end_with_their_result_when_the_server_drains(make_
         body = {"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": params}
         async with client.client.stream("POST", server.http_url, content=json.dumps(body),
                                         headers=client.headers_for("subscriptions/listen", params)) as stream:
-            lines = stream.aiter_lines()
-            messages = []
-            async for line in lines:
-                if line.startswith("data:"):
-                    messages.append(json.loads(line[5:]))
-                    if len(messages) == 1:
-                        assert messages[0]["method"] == "notifications/subscriptions/acknowledged"
-                        server.terminate()
+            events = SseReader(stream)
+            assert (await events.next())["method"] == "notifications/subscriptions/acknowledged"
+            server.terminate()
+            messages = [await events.next(15)]
             assert messages[-1] == {"jsonrpc": "2.0", "id": 9, "result": {
                 "resultType": "complete", "_meta": {"io.modelcontextprotocol/subscriptionId": 9,
                                                     "io.modelcontextprotocol/serverInfo": messages[-1]["result"][

@@ -186,6 +186,22 @@ class RawHttp:
         return response, messages_of(response)
 
 
+class SseReader:
+    """Reads the JSON-RPC messages of a streamed SSE response one at a time."""
+
+    def __init__(self, response: httpx.Response):
+        self._lines = response.aiter_lines()
+
+    async def next(self, timeout: float = 10) -> dict[str, Any]:
+        return await asyncio.wait_for(self._next(), timeout)
+
+    async def _next(self) -> dict[str, Any]:
+        async for line in self._lines:
+            if line.startswith("data:") and line[5:].strip():
+                return json.loads(line[5:])
+        raise AssertionError("the stream ended")
+
+
 def messages_of(response: httpx.Response) -> list[dict[str, Any]]:
     kind = response.headers.get("Content-Type", "")
     if kind.startswith("application/json"):
