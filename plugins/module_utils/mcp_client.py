@@ -16,8 +16,27 @@ import urllib.parse
 
 from ansible.module_utils.urls import open_url
 
-PROTOCOL_VERSION = "2025-11-25"
+PROTOCOL_VERSION = "2025-11-25"  # the session era: initialize first
+MODERN_PROTOCOL_VERSION = "2026-07-28"  # stateless: every request carries its _meta envelope
+PROTOCOL_VERSIONS = (MODERN_PROTOCOL_VERSION, PROTOCOL_VERSION)
 CLIENT_INFO = {"name": "kringen.mcp_server.mcp_probe", "version": "1.0.0"}
+SERVER_INFO_META = "io.modelcontextprotocol/serverInfo"
+NAME_FIELD = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+
+
+def _message(request_id, method, params, modern):
+    """A JSON-RPC message; in the stateless era with the _meta envelope (and no capabilities asked for)."""
+    message = {"jsonrpc": "2.0", "method": method}
+    if request_id is not None:
+        message["id"] = request_id
+    if modern:
+        params = dict(params or {})
+        params["_meta"] = {"io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
+                           "io.modelcontextprotocol/clientCapabilities": {},
+                           "io.modelcontextprotocol/clientInfo": CLIENT_INFO}
+    if params is not None:
+        message["params"] = params
+    return message
 
 
 class McpProbeError(Exception):
@@ -39,13 +58,14 @@ def http_get(url, timeout, validate_certs=True):
 
 
 class StreamableHttpClient:
-    def __init__(self, url, token=None, timeout=10.0, validate_certs=True):
+    def __init__(self, url, token=None, timeout=10.0, validate_certs=True, modern=False):
         self.url = url
         self.token = token
         self.timeout = timeout
         self.validate_certs = validate_certs
+        self.modern = modern
         self.session_id = None
-        self.protocol_version = None
+        self.protocol_version = MODERN_PROTOCOL_VERSION if modern else None
         self._next_id = 0
 
     def _post(self, message):
@@ -55,6 +75,11 @@ class StreamableHttpClient:
             headers["Mcp-Session-Id"] = self.session_id
         if self.protocol_version:
             headers["MCP-Protocol-Version"] = self.protocol_version
+        if self.modern:  # SEP-2243: the routing headers repeat the body's method and target
+            headers["Mcp-Method"] = message["method"]
+            name = (message.get("params") or {}).get(NAME_FIELD.get(message["method"], ""))
+            if isinstance(name, str):
+                headers["Mcp-Name"] = name
         try:
             with open_url(self.url, data=json.dumps(message).encode(), headers=headers, method="POST",
                           timeout=self.timeout, validate_certs=self.validate_certs) as response:
@@ -68,10 +93,7 @@ class StreamableHttpClient:
 
     def request(self, method, params=None):
         self._next_id += 1
-        message = {"jsonrpc": "2.0", "id": self._next_id, "method": method}
-        if params is not None:
-            message["params"] = params
-        _status, headers, body = self._post(message)
+        _status, headers, body = self._post(_message(self._next_id, method, params, self.modern))
         if method == "initialize":
             self.session_id = headers.get("Mcp-Session-Id")
         content_type = headers.get("Content-Type", "")
@@ -85,10 +107,7 @@ class StreamableHttpClient:
         return _result(method, json.loads(body))
 
     def notify(self, method, params=None):
-        message = {"jsonrpc": "2.0", "method": method}
-        if params is not None:
-            message["params"] = params
-        status, _headers, _body = self._post(message)
+        status, _headers, _body = self._post(_message(None, method, params, False))
         if status != 202:
             raise McpProbeError("%s: expected HTTP 202, got %s" % (method, status))
 
@@ -107,7 +126,8 @@ class StreamableHttpClient:
 class WebSocketClient:
     """Just enough RFC 6455 for a probe: client handshake, masked text frames, ping/pong, close."""
 
-    def __init__(self, url, token=None, timeout=10.0, validate_certs=True):
+    def __init__(self, url, token=None, timeout=10.0, validate_certs=True, modern=False):
+        self.modern = modern
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("ws", "wss"):
             raise McpProbeError("WebSocket URL must start with ws:// or wss://, got %s" % url)
@@ -199,10 +219,7 @@ class WebSocketClient:
 
     def request(self, method, params=None):
         self._next_id += 1
-        message = {"jsonrpc": "2.0", "id": self._next_id, "method": method}
-        if params is not None:
-            message["params"] = params
-        self._send_frame(0x1, json.dumps(message).encode())
+        self._send_frame(0x1, json.dumps(_message(self._next_id, method, params, self.modern)).encode())
         while True:
             reply = self.recv_message()
             if reply.get("id") == self._next_id and ("result" in reply or "error" in reply):
@@ -210,10 +227,7 @@ class WebSocketClient:
             self.notifications.append(reply)
 
     def notify(self, method, params=None):
-        message = {"jsonrpc": "2.0", "method": method}
-        if params is not None:
-            message["params"] = params
-        self._send_frame(0x1, json.dumps(message).encode())
+        self._send_frame(0x1, json.dumps(_message(None, method, params, False)).encode())
 
     def close(self):
         try:
@@ -230,18 +244,28 @@ def _result(method, reply):
     return reply.get("result")
 
 
-def connect(url, token=None, timeout=10.0, validate_certs=True):
+def connect(url, token=None, timeout=10.0, validate_certs=True, protocol_version=MODERN_PROTOCOL_VERSION):
+    modern = protocol_version == MODERN_PROTOCOL_VERSION
     if url.startswith(("ws://", "wss://")):
-        return WebSocketClient(url, token, timeout, validate_certs)
+        return WebSocketClient(url, token, timeout, validate_certs, modern)
     if url.startswith(("http://", "https://")):
-        return StreamableHttpClient(url, token, timeout, validate_certs)
+        return StreamableHttpClient(url, token, timeout, validate_certs, modern)
     raise McpProbeError("url must start with ws://, wss://, http:// or https://, got %s" % url)
 
 
-def initialize(client):
+def open_conversation(client):
+    """What the server says about itself: server/discover (2026-07-28) or initialize (2025-11-25).
+    Returns (the protocol version in use, the server's serverInfo)."""
+    if client.modern:
+        result = client.request("server/discover")
+        versions = result.get("supportedVersions") or []
+        if MODERN_PROTOCOL_VERSION not in versions:
+            raise McpProbeError("server/discover does not list %s (it lists %s)" % (
+                MODERN_PROTOCOL_VERSION, ", ".join(versions) or "nothing"))
+        return MODERN_PROTOCOL_VERSION, (result.get("_meta") or {}).get(SERVER_INFO_META, {})
     result = client.request("initialize", {"protocolVersion": PROTOCOL_VERSION, "capabilities": {},
                                            "clientInfo": CLIENT_INFO})
     if isinstance(client, StreamableHttpClient):
         client.protocol_version = result.get("protocolVersion")
     client.notify("notifications/initialized")
-    return result
+    return result.get("protocolVersion"), result.get("serverInfo", {})

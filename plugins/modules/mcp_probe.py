@@ -12,7 +12,8 @@ short_description: Probe an MCP endpoint end to end
 description:
   - Checks an MCP server the way a client meets it, and returns what it saw.
   - First an HTTP C(GET) of O(health_url) (when given), which must answer 200.
-  - Then C(initialize) and C(notifications/initialized), C(tools/list), and optionally one C(tools/call),
+  - Then, in MCP 2026-07-28 (the default), C(server/discover) and stateless requests; in 2025-11-25,
+    C(initialize) and C(notifications/initialized). Then C(tools/list), and optionally one C(tools/call),
     over WebSocket (O(url) C(ws://) or C(wss://)) or Streamable HTTP (O(url) C(http://) or C(https://)).
   - Uses only the Python standard library, so it runs wherever Ansible can run a module.
   - Never changes anything on the server by itself; a O(call) of a tool that writes is the caller's choice.
@@ -24,6 +25,13 @@ options:
   token:
     description: Bearer token sent as C(Authorization) header.
     type: str
+  protocol_version:
+    description:
+      - The MCP revision to speak. C(2026-07-28) is stateless (no session, the C(_meta) envelope and, over HTTP,
+        the C(Mcp-Method)/C(Mcp-Name) headers on every request); C(2025-11-25) opens a session with C(initialize).
+    type: str
+    choices: ["2026-07-28", "2025-11-25"]
+    default: "2026-07-28"
   health_url:
     description: URL checked with C(GET) before the MCP session; must answer 200.
     type: str
@@ -102,10 +110,10 @@ transport:
   returned: success
   type: str
 protocol_version:
-  description: The protocol version the server chose.
+  description: The protocol version in use (the one the server chose, in 2025-11-25).
   returned: success
   type: str
-  sample: "2025-11-25"
+  sample: "2026-07-28"
 server_info:
   description: The server's C(serverInfo).
   returned: success
@@ -117,7 +125,7 @@ subprotocol:
   type: str
   sample: mcp
 session_id_issued:
-  description: Whether the server issued an C(Mcp-Session-Id).
+  description: Whether the server issued an C(Mcp-Session-Id) (never in 2026-07-28).
   returned: when the transport is streamable_http
   type: bool
 tools:
@@ -143,7 +151,7 @@ from ansible_collections.kringen.mcp_server.plugins.module_utils.mcp_client impo
     StreamableHttpClient,
     connect,
     http_get,
-    initialize,
+    open_conversation,
 )
 
 
@@ -154,11 +162,10 @@ def probe(params):
         seen["health_status"] = status
         if status != 200:
             raise McpProbeError("health check %s answered HTTP %s" % (params["health_url"], status))
-    client = connect(params["url"], params["token"], params["timeout"], params["validate_certs"])
+    client = connect(params["url"], params["token"], params["timeout"], params["validate_certs"],
+                     params["protocol_version"])
     try:
-        result = initialize(client)
-        seen["protocol_version"] = result.get("protocolVersion")
-        seen["server_info"] = result.get("serverInfo", {})
+        seen["protocol_version"], seen["server_info"] = open_conversation(client)
         if isinstance(client, StreamableHttpClient):
             seen["transport"] = "streamable_http"
             seen["session_id_issued"] = bool(client.session_id)
@@ -187,6 +194,7 @@ def main():
         argument_spec=dict(
             url=dict(type="str", required=True),
             token=dict(type="str", no_log=True),
+            protocol_version=dict(type="str", choices=["2026-07-28", "2025-11-25"], default="2026-07-28"),
             health_url=dict(type="str"),
             call=dict(type="dict", options=dict(name=dict(type="str", required=True),
                                                 arguments=dict(type="dict", default={}))),

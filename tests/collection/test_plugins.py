@@ -40,15 +40,16 @@ def probe(**args) -> dict:
     return payload
 
 
+@pytest.mark.parametrize("version", ["2026-07-28", "2025-11-25"])
 @pytest.mark.parametrize("scheme", ["ws", "http"])
-def test_probe_round_trip(server, scheme):
+def test_probe_round_trip(server, scheme, version):
     url = f"{scheme}://127.0.0.1:{server.port}/mcp"
-    seen = probe(url=url, token=TEST_TOKEN, health_url=f"{server.base}/health",
+    seen = probe(url=url, token=TEST_TOKEN, health_url=f"{server.base}/health", protocol_version=version,
                  expect_tools=["save_note", "get_note"],
                  call={"name": "save_note", "arguments": {"id": f"probe-{scheme}", "title": "p", "content": "c"}})
     assert seen["_rc"] == 0, seen["_raw"]
     assert seen["health_status"] == 200
-    assert seen["protocol_version"] == "2025-11-25"
+    assert seen["protocol_version"] == version
     assert seen["server_info"]["name"] == "kringen-mcp-server"
     assert seen["transport"] == ("websocket" if scheme == "ws" else "streamable_http")
     assert seen["call_result"]["structuredContent"]["id"] == f"probe-{scheme}"
@@ -57,7 +58,7 @@ def test_probe_round_trip(server, scheme):
     if scheme == "ws":
         assert seen["subprotocol"] == "mcp"
     else:
-        assert seen["session_id_issued"] is True
+        assert seen["session_id_issued"] is (version == "2025-11-25")  # 2026-07-28 has no sessions
 
 
 def test_probe_reports_a_refused_token(server):
