@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 
@@ -169,3 +170,43 @@ def test_pagination_round_trip():
     assert first + second + third == items and cursor3 is None
     with pytest.raises(jsonrpc.JsonRpcError):
         decode_cursor("%%%")
+
+
+# --- request-state sealing (sealing.py) ------------------------------------------------------
+
+def test_a_sealed_state_opens_with_the_key_and_any_rotated_one_and_not_otherwise():
+    from mcp_server.sealing import Sealer, StateError
+    old, new = b"o" * 32, b"n" * 32
+    sealed = Sealer([old]).seal({"a": {"k": 1}})
+    assert Sealer([new, old]).open(sealed) == {"a": {"k": 1}}  # rotation: the new key seals, the old still opens
+    for bad in (sealed[:-3] + "xyz", sealed.replace("s1.", "s2.", 1), "", 42, "s1.only-a-body"):
+        with pytest.raises(StateError):
+            Sealer([new, old]).open(bad)
+    with pytest.raises(StateError, match="altered or sealed with a key"):
+        Sealer([new]).open(sealed)
+    with pytest.raises(ValueError):
+        Sealer([b"short"])
+
+
+def test_a_sealed_state_expires(monkeypatch):
+    from mcp_server import sealing
+    sealer = sealing.Sealer([b"k" * 32], ttl_seconds=10)
+    sealed = sealer.seal({"x": 1})
+    now = time.time()
+    monkeypatch.setattr(sealing.time, "time", lambda: now + 11)
+    with pytest.raises(sealing.StateError, match="expired"):
+        sealer.open(sealed)
+
+
+# --- SEP-2243 header values (http_headers.py) --------------------------------------------------
+
+def test_mcp_param_values_are_literal_or_strict_base64():
+    from mcp_server.http_headers import decode_param
+    from mcp_server.jsonrpc import JsonRpcError
+    assert decode_param("  eu-north ", "Region") == "eu-north"
+    assert decode_param("=?base64?SGVsbG8sIOS4lueVjA==?=", "Region") == "Hello, 世界"
+    assert decode_param("=?base64?SGVsbG8=", "Region") == "=?base64?SGVsbG8="  # no suffix: literal
+    for bad in ("=?base64?SGVsbG8?=", "=?base64?SGVs!!!bG8=?=", "=?base64?/w==?="):  # padding, alphabet, not UTF-8
+        with pytest.raises(JsonRpcError) as caught:
+            decode_param(bad, "Region")
+        assert caught.value.code == -32020 and "Mcp-Param-Region" in caught.value.message
