@@ -5,6 +5,7 @@ store is a 503, never a 404."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -132,3 +133,22 @@ async def test_a_change_made_on_one_replica_reaches_subscribers_on_the_other(rep
                 "id": "shared-change", "title": "t", "content": "written on A"}})
             updated = await events.next()
     assert updated == {"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": uri}}
+
+
+async def test_an_answer_to_the_server_may_reach_another_replica(replicas):
+    """A 2025 client's answer to an elicitation asked by A, POSTed to B, reaches the call on A."""
+    a, b = replicas
+    async with RawHttp(a.http_url) as client:
+        await client.initialize()
+        body = {"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+                "params": {"name": "test_input_required_result_elicitation", "arguments": {}}}
+        async with client.client.stream("POST", a.http_url, content=json.dumps(body),
+                                        headers=client.headers()) as stream:
+            events = SseReader(stream)
+            asked = await events.next()
+            assert asked["method"] == "elicitation/create"
+            answer = await _post(client, b.http_url, {"jsonrpc": "2.0", "id": asked["id"], "result": {
+                "action": "accept", "content": {"name": "Across"}}})
+            assert answer.status_code == 202
+            final = await events.next(10)
+    assert final["id"] == 8 and final["result"]["content"][0]["text"] == "Hello, Across!"

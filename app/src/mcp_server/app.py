@@ -12,6 +12,7 @@ from tornado.routing import Matcher, PathMatches, Rule
 from tornado.web import Application
 
 from . import health, logs
+from .answer_relay import AnswerRelay
 from .catalog import Catalog
 from .change_feed import ChangeFeed
 from .config import Settings
@@ -88,15 +89,16 @@ def build(settings: Settings) -> Server:
         db, settings.web_search_url, settings.web_search_timeout_seconds, settings.web_search_cache_seconds))
     core = Core(catalog, ServerInfo("kringen-mcp-server", version(), "Kringen MCP server", INSTRUCTIONS), metrics,
                 sealer(settings))
-    feed = ChangeFeed(core.subscriptions, db.changes, settings.change_poll_seconds) \
-        if settings.session_store == "mongodb" else None
+    shared = settings.session_store == "mongodb"  # replicas share sessions, changes and answers
+    feed = ChangeFeed(core.subscriptions, db.changes, settings.change_poll_seconds) if shared else None
     if feed is not None:
         core.changes = feed
     auth = TokenAuth(settings.load_tokens(), disabled=settings.auth_disabled)
     guards = RequestGuards(settings, auth, metrics)
-    records = MongoSessionRecords(db.sessions) if settings.session_store == "mongodb" else MemorySessionRecords()
-    sessions = HttpSessions(core, HTTP_TRANSPORT, records, settings.rate_limit,
-                            settings.rate_burst, settings.session_idle_seconds, settings.session_cache_seconds)
+    records = MongoSessionRecords(db.sessions) if shared else MemorySessionRecords()
+    sessions = HttpSessions(core, HTTP_TRANSPORT, records, settings.rate_limit, settings.rate_burst,
+                            settings.session_idle_seconds, settings.session_cache_seconds,
+                            AnswerRelay(db.answers) if shared else None)
     mcp = {"core": core, "guards": guards}
     app = Application(
         [

@@ -15,6 +15,7 @@ NOTES = "notes"
 SEARCH_CACHE = "search_cache"
 SESSIONS = "mcp_sessions"  # 2025-era HTTP session records (session_records.py)
 CHANGES = "mcp_changes"  # changes shared between replicas (change_feed.py)
+ANSWERS = "mcp_answers"  # 2025 clients' answers that reached another replica (answer_relay.py)
 
 
 class Database:
@@ -32,6 +33,7 @@ class Database:
         self.search_cache = self.db[SEARCH_CACHE]
         self.sessions = self.db[SESSIONS]
         self.changes = self.db[CHANGES]
+        self.answers = self.db[ANSWERS]
         self._indexes_ready = False
         self._last_ping: tuple[float, bool] = (0.0, False)
 
@@ -46,6 +48,7 @@ class Database:
             await self.search_cache.create_index([("expires_at", ASCENDING)], name="expires_at")
             await self.sessions.create_index([("exp", ASCENDING)], name="exp")
             await self.changes.create_index([("at", ASCENDING)], name="at")
+            await self.answers.create_index([("at", ASCENDING)], name="at")
         except OperationFailure as exc:
             log.warning("index creation failed (searches still work, slower): %s", exc)
             return False

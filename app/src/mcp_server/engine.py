@@ -64,6 +64,18 @@ async def settled(reply: Reply) -> Answer:
     return reply  # type: ignore[return-value]
 
 
+def settle_with_response(future: asyncio.Future[dict[str, Any]], message: dict[str, Any]) -> None:
+    """Resolve the future of a request the server sent with the client's response to it."""
+    if future.done():
+        return
+    if "error" in message:
+        error = message["error"] if isinstance(message["error"], dict) else {}
+        future.set_exception(JsonRpcError(error.get("code", jsonrpc.INTERNAL_ERROR),
+                                          str(error.get("message", "client error")), error.get("data")))
+    else:
+        future.set_result(message.get("result") or {})
+
+
 def close_unstarted(awaitable: Any) -> None:
     """Close a coroutine that will never run (its request was cancelled before its task started),
     and the coroutines it was handed, so that none of them warns that it was never awaited."""
@@ -211,14 +223,13 @@ class Engine:
     def _response(self, message: dict[str, Any]) -> None:
         future = self._client_requests.pop(message.get("id"), None) if self._client_requests else None
         if future is None or future.done():
-            log.debug("response to an unknown request id %r ignored", message.get("id"))
+            self.unclaimed(message)
             return
-        if "error" in message:
-            error = message["error"] if isinstance(message["error"], dict) else {}
-            future.set_exception(JsonRpcError(error.get("code", jsonrpc.INTERNAL_ERROR),
-                                              str(error.get("message", "client error")), error.get("data")))
-        else:
-            future.set_result(message.get("result") or {})
+        settle_with_response(future, message)
+
+    def unclaimed(self, message: dict[str, Any]) -> None:
+        """A response to no request of this conversation (another replica may have sent it)."""
+        log.debug("response to an unknown request id %r ignored", message.get("id"))
 
     def cancel(self, request_id: Any) -> None:
         task = self.inflight.get(request_id)
@@ -227,21 +238,33 @@ class Engine:
 
     # --- outgoing ------------------------------------------------------------
 
-    async def request_client(self, method: str, params: dict[str, Any], channel: Channel,
-                             timeout: float) -> dict[str, Any]:
-        """Send a request to the client on `channel` and wait for its result."""
+    def send_request(self, method: str, params: dict[str, Any],
+                     channel: Channel) -> tuple[str, asyncio.Future[dict[str, Any]]]:
+        """Send a request to the client on `channel`: its id, and the future its response settles."""
         self._next_request += 1
-        request_id = f"s{self._next_request}"
+        request_id = f"{self.request_id_prefix()}{self._next_request}"
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         if self._client_requests is None:
             self._client_requests = {}
         self._client_requests[request_id] = future
         channel.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        return request_id, future
+
+    def request_id_prefix(self) -> str:
+        return "s"
+
+    def forget_request(self, request_id: str) -> None:
+        if self._client_requests:
+            self._client_requests.pop(request_id, None)
+
+    async def request_client(self, method: str, params: dict[str, Any], channel: Channel,
+                             timeout: float) -> dict[str, Any]:
+        """Send a request to the client on `channel` and wait for its result."""
+        request_id, future = self.send_request(method, params, channel)
         try:
             return await asyncio.wait_for(future, timeout)
         finally:
-            if self._client_requests:
-                self._client_requests.pop(request_id, None)
+            self.forget_request(request_id)
 
     # --- lifetime ------------------------------------------------------------
 

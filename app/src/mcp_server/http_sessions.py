@@ -15,6 +15,7 @@ import secrets
 import time
 from collections import OrderedDict
 
+from .answer_relay import AnswerRelay
 from .core import Core
 from .mcp2025 import Session
 from .security import RateLimiter
@@ -83,8 +84,9 @@ class HttpSessions:
     """The sessions this replica serves, backed by the shared records."""
 
     def __init__(self, core: Core, transport: str, records: SessionRecords, rate_limit: float, rate_burst: int,
-                 idle_seconds: float, cache_seconds: float):
+                 idle_seconds: float, cache_seconds: float, relay: AnswerRelay | None = None):
         self.core = core
+        self.relay = relay
         self.transport = transport
         self.records = records
         self.rate_limit = rate_limit
@@ -97,6 +99,8 @@ class HttpSessions:
         http_session = HttpSession(session_id, self.core.open_session(self.transport),
                                    RateLimiter(self.rate_limit, self.rate_burst))
         http_session.session.set_persistence(lambda **fields: self.records.update(session_id, **fields))
+        if self.relay is not None:
+            http_session.session.set_relay(self.relay, session_id)
         self._sessions[session_id] = http_session
         self.core.metrics.connections.labels(self.transport).inc()
         return http_session
@@ -155,6 +159,8 @@ class HttpSessions:
             await self.records.end_expired()
         except RecordsUnavailable as exc:
             log.warning("expired sessions not swept: %s", exc)  # the next sweep tries again
+        if self.relay is not None:
+            await self.relay.prune()
         return len(idle)
 
     def end_all(self) -> None:

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import jsonrpc
 from .context import LOG_LEVELS, LOG_RANK, ToolContext
-from .engine import EMPTY, NULL_CHANNEL, Channel, Engine
+from .engine import EMPTY, NULL_CHANNEL, Channel, Engine, settle_with_response
 from .jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JsonRpcError
 from .methods import require
 from .session_records import RecordsUnavailable
 
 if TYPE_CHECKING:
+    from .answer_relay import AnswerRelay
     from .core import Core
 
 LATEST_PROTOCOL_VERSION = "2025-11-25"
@@ -50,7 +51,7 @@ class Session(Engine):
     """One 2025-era MCP session; transport-agnostic."""
 
     __slots__ = ("core", "transport", "outbox", "protocol_version", "client_info", "client_capabilities",
-                 "initialized", "log_level", "subscriptions", "_persist")
+                 "initialized", "log_level", "subscriptions", "_persist", "_relay", "_relay_session")
 
     def __init__(self, core: Core, transport: str, outbox: Channel | None = None):
         super().__init__(core.metrics)
@@ -67,6 +68,9 @@ class Session(Engine):
         self.subscriptions: set[str] | None = None
         # Where changes of log level and subscriptions are recorded (HTTP sessions shared by replicas).
         self._persist: Callable[..., Awaitable[None]] | None = None
+        # Where answers to our requests that reached another replica come from (HTTP sessions).
+        self._relay: AnswerRelay | None = None
+        self._relay_session = ""
 
     # --- Engine ----------------------------------------------------------------
 
@@ -97,6 +101,36 @@ class Session(Engine):
     def set_persistence(self, persist: Callable[..., Awaitable[None]]) -> None:
         """Record changes of log level and subscriptions with `persist(**fields)` before answering."""
         self._persist = persist
+
+    def set_relay(self, relay: AnswerRelay, session_id: str) -> None:
+        """Answers to this session's requests may reach any replica: hand over and collect them via `relay`."""
+        self._relay, self._relay_session = relay, session_id
+
+    def request_id_prefix(self) -> str:
+        return f"s{self._relay.origin}-" if self._relay is not None else "s"
+
+    def unclaimed(self, message: dict[str, Any]) -> None:
+        if self._relay is None:
+            super().unclaimed(message)
+            return
+        self._relay.deliver(self._relay_session, message)  # another replica asked: hand it over
+
+    async def request_client(self, method: str, params: dict[str, Any], channel: Channel,
+                             timeout: float) -> dict[str, Any]:
+        if self._relay is None:
+            return await super().request_client(method, params, channel, timeout)
+        request_id, future = self.send_request(method, params, channel)
+        relayed = asyncio.ensure_future(self._relay.wait(self._relay_session, request_id))
+        try:
+            done, _ = await asyncio.wait({future, relayed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if future not in done and relayed in done:
+                settle_with_response(future, relayed.result())
+            if not future.done():
+                raise asyncio.TimeoutError
+            return future.result()
+        finally:
+            relayed.cancel()
+            self.forget_request(request_id)
 
     def restore(self, protocol_version: str, capabilities: dict[str, Any], client_info: dict[str, Any],
                 log_level: str | None, subscriptions: tuple[str, ...]) -> None:
