@@ -33,4 +33,16 @@ if [[ "$(iptables -S FORWARD 1 2>/dev/null)" != "-A FORWARD -j KRINGEN-FORWARD" 
   iptables -D FORWARD -j KRINGEN-FORWARD 2>/dev/null || true
   iptables -I FORWARD 1 -j KRINGEN-FORWARD
 fi
+# kube-network-policies (addons.sh) judges connections on the postrouting hook, which connections
+# from pods to the node's own addresses never reach (they end in INPUT). KRINGEN-INPUT sends those
+# to the same queue, so the policies decide them too (e.g. the server's egress to a web-search
+# provider on the node). --queue-bypass: while nothing reads the queue, they pass.
+wanted="-N KRINGEN-INPUT
+-A KRINGEN-INPUT -s $POD_CIDR -p tcp -m conntrack --ctstate NEW -j NFQUEUE --queue-num $NETPOL_QUEUE --queue-bypass
+-A KRINGEN-INPUT -s $POD_CIDR -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num $NETPOL_QUEUE --queue-bypass"
+if [[ "$(iptables -S KRINGEN-INPUT 2>/dev/null)" != "$wanted" ]]; then
+  iptables -N KRINGEN-INPUT 2>/dev/null || iptables -F KRINGEN-INPUT
+  tail -n +2 <<<"$wanted" | while read -r -a rule; do iptables "${rule[@]}"; done
+fi
+iptables -C INPUT -j KRINGEN-INPUT 2>/dev/null || iptables -I INPUT 1 -j KRINGEN-INPUT
 echo "node address $NODE_IP on $NODE_IFACE"
