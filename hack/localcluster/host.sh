@@ -44,5 +44,5 @@ if [[ "$(iptables -S KRINGEN-INPUT 2>/dev/null)" != "$wanted" ]]; then
   iptables -N KRINGEN-INPUT 2>/dev/null || iptables -F KRINGEN-INPUT
   tail -n +2 <<<"$wanted" | while read -r -a rule; do iptables "${rule[@]}"; done
 fi
-iptables -C INPUT -j KRINGEN-INPUT 2>/dev/null || iptables -I INPUT 1 -j KRINGEN-INPUT
+iptables -C INPUT -j KRINGEN-INPUT 2>/dev/null || iptables -A INPUT -j KRINGEN-INPUT
 echo "node address $NODE_IP on $NODE_IFACE"

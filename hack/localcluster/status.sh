@@ -26,6 +26,6 @@ check "StorageClass standard" kubectl_admin get storageclass standard
 netpol_ready() {
   [[ "$(kubectl_admin -n kube-system get daemonset kube-network-policies -o jsonpath='{.status.numberReady}')" == 1 ]]
 }
-check "NetworkPolicies (kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN"))" netpol_ready
+check "kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN")" netpol_ready
 echo "KUBECONFIG=$KUBECONFIG_ADMIN"
 exit "$healthy"
