@@ -25,10 +25,12 @@ from mcp import ClientSession
 from mcp.client.websocket import websocket_client
 from websockets.exceptions import ConnectionClosed
 
-from conftest import KUBECONFIG, NAMESPACE, NODE, REPO, kget, kubectl, run_playbook, wait_ready
+from conftest import (KUBECONFIG, NAMESPACE, NODE, REPO, kget, kubectl, run_playbook, run_pod, scratch_namespace,
+                      wait_ready)
 
 WS_URL, HTTP_URL, HEALTH_URL = f"ws://{NODE}/mcp", f"http://{NODE}/mcp", f"http://{NODE}/health"
 DOC_ID = f"cluster-{uuid.uuid4().hex[:8]}"
+CLIENTS_NAMESPACE = "mcp-clients"  # inventories/local: scaling_server_ingress_namespaces
 
 
 def secret(name: str, key: str) -> str:
@@ -130,12 +132,20 @@ def test_sdk2_streamable_http_client_through_the_nodeport(token):
     assert seen["got"]["content"] == "streamable http" and seen["protocol_version"] == "2025-11-25"
 
 
-def test_probe_through_the_service_inside_the_cluster():
-    for url in ("ws://mcp-server-service:8080/mcp", f"http://mcp-server-service.{NAMESPACE}.svc.cluster.local:8080/mcp"):
-        out = kubectl("exec", "deploy/mcp-server", "-c", "server", "--", "python3", "-m", "mcp_server.probe", url,
-                      "get_note", json.dumps({"id": DOC_ID}), timeout=120)
-        seen = json.loads(out.strip().splitlines()[-1])
-        assert seen["result"]["structuredContent"]["title"] == "Survivor", seen
+def test_probe_through_the_service_inside_the_cluster(token):
+    # From a pod of the namespace inventories/local lets in (scaling_server_ingress_namespaces): the
+    # NetworkPolicies keep every other pod, the servers themselves included, away from the server.
+    image = kget("deployment", "mcp-server")["spec"]["template"]["spec"]["containers"][0]["image"]
+    with scratch_namespace(CLIENTS_NAMESPACE) as namespace:
+        pod = run_pod(namespace, image, "sleep", "600")
+        kubectl("wait", f"pod/{pod}", "--for=condition=Ready", "--timeout=120s", namespace=namespace, timeout=150)
+        for url in (f"ws://mcp-server-service.{NAMESPACE}:8080/mcp",
+                    f"http://mcp-server-service.{NAMESPACE}.svc.cluster.local:8080/mcp"):
+            out = kubectl("exec", "-i", pod, "--", "sh", "-c",
+                          'MCP_PROBE_TOKEN="$(cat)" exec python3 -m mcp_server.probe "$@"', "probe", url,
+                          "get_note", json.dumps({"id": DOC_ID}), namespace=namespace, stdin=token, timeout=120)
+            seen = json.loads(out.strip().splitlines()[-1])
+            assert seen["result"]["structuredContent"]["title"] == "Survivor", seen
 
 
 def test_unauthenticated_clients_are_refused():

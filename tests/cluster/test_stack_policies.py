@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import http.server
 import os
-import subprocess
 import threading
-import time
 import urllib.request
 import uuid
 
 import pytest
 
-from conftest import KUBECONFIG, KUBECTL, NAMESPACE, NODE, wait_ready
+from conftest import NAMESPACE, NODE, kubectl, run_pod, scratch_namespace, wait_ready
 
 PROBE_IMAGE = "127.0.0.1:5000/kringen/python:3.11-bookworm"
 NODE_IP = "10.99.0.1"                    # the local cluster's node address (hack/localcluster/lib.sh)
@@ -41,14 +39,6 @@ CONNECT = (
 )
 
 
-def k(*args: str, timeout: int = 120, check: bool = True) -> str:
-    result = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, *args], capture_output=True, text=True,
-                            timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)}: {result.stderr}")
-    return result.stdout
-
-
 def outcome(output: str) -> str:
     lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
     assert lines, output
@@ -57,35 +47,25 @@ def outcome(output: str) -> str:
 
 def from_pod(target: str, component: str, host: str, port: int) -> str:
     """Connect from a running pod of the stack (deploy/<target>, container <component>)."""
-    return outcome(k("-n", NAMESPACE, "exec", f"deploy/{target}", "-c", component, "--",
-                     "python3", "-c", CONNECT, host, str(port)))
+    return outcome(kubectl("exec", f"deploy/{target}", "-c", component, "--", "python3", "-c", CONNECT, host,
+                           str(port), timeout=120))
 
 
 @pytest.fixture(scope="module")
 def other_namespace():
-    name = f"netpol-probe-{uuid.uuid4().hex[:6]}"
-    k("create", "namespace", name)
-    try:
-        deadline = time.monotonic() + 60
-        while k("-n", name, "get", "serviceaccount", "default", check=False).strip() == "":
-            assert time.monotonic() < deadline, "no default ServiceAccount"
-            time.sleep(1)
+    with scratch_namespace(f"netpol-probe-{uuid.uuid4().hex[:6]}") as name:
         yield name
-    finally:
-        k("delete", "namespace", name, "--wait=true", timeout=180, check=False)
 
 
 def from_probe_pod(namespace: str, host: str, port: int) -> str:
     """One probe pod: connect once, print the outcome, exit; its log is read and the pod removed."""
-    pod = f"probe-{uuid.uuid4().hex[:6]}"
-    k("-n", namespace, "run", pod, f"--image={PROBE_IMAGE}", "--image-pull-policy=IfNotPresent",
-      "--restart=Never", "--command", "--", "python3", "-c", CONNECT, host, str(port))
+    pod = run_pod(namespace, PROBE_IMAGE, "python3", "-c", CONNECT, host, str(port))
     try:
-        k("-n", namespace, "wait", f"pod/{pod}", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=90s",
-          timeout=120)
-        return outcome(k("-n", namespace, "logs", pod))
+        kubectl("wait", f"pod/{pod}", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=90s",
+                namespace=namespace, timeout=120)
+        return outcome(kubectl("logs", pod, namespace=namespace))
     finally:
-        k("-n", namespace, "delete", "pod", pod, "--wait=false", check=False)
+        kubectl("delete", "pod", pod, "--wait=false", namespace=namespace, check=False)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -126,8 +106,8 @@ def test_server_reaches_the_web_search_provider_on_its_port_only():
     try:
         fetch = ("import sys, urllib.request\n"
                  "print('RESULT', urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())\n")
-        got = k("-n", NAMESPACE, "exec", "deploy/mcp-server", "-c", "server", "--", "python3", "-c", fetch,
-                f"http://{NODE_IP}:{PROVIDER_PORT}/search?q=x&format=json")
+        got = kubectl("exec", "deploy/mcp-server", "-c", "server", "--", "python3", "-c", fetch,
+                      f"http://{NODE_IP}:{PROVIDER_PORT}/search?q=x&format=json", timeout=120)
         assert outcome(got) == '{"results": []}'
         # The other port listens too (the host reaches it); only the policy keeps the server out.
         with urllib.request.urlopen(f"http://{NODE_IP}:{OTHER_PORT}/", timeout=5) as response:
@@ -154,10 +134,10 @@ def test_a_pod_of_another_namespace_reaches_dns_but_not_the_stack(other_namespac
 # --- what the node needs still passes --------------------------------------------------------
 
 def test_probes_nodeport_and_the_pod_proxy_still_reach_the_server():
-    deployment = k("-n", NAMESPACE, "get", "deployment", "mcp-server", "-o", "jsonpath={.status.readyReplicas}")
+    deployment = kubectl("get", "deployment", "mcp-server", "-o", "jsonpath={.status.readyReplicas}")
     assert int(deployment) >= 2  # the kubelet's readiness probes pass
     with urllib.request.urlopen(f"http://{NODE}/health", timeout=10) as response:
         assert response.status == 200
-    pod = k("-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server",
-            "-o", "jsonpath={.items[0].metadata.name}")
-    assert "mcp_" in k("get", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:8080/proxy/metrics")
+    pod = kubectl("get", "pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server",
+                  "-o", "jsonpath={.items[0].metadata.name}")
+    assert "mcp_" in kubectl("get", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:8080/proxy/metrics")
