@@ -84,8 +84,13 @@ stop_daemon() {
 }
 
 # built_version BINARY: the version a build script put in its output directory's name
-# (~/.cache/kringen-mcp/bin/ferretdb-v1.24.2/ferretdb -> v1.24.2).
-built_version() { local dir; dir="$(basename "$(dirname "$1")")"; echo "${dir#*-}"; }
+# (~/.cache/kringen-mcp/bin/ferretdb-v1.24.2/ferretdb -> v1.24.2; names may hold dashes too:
+# kube-network-policies-v0.8.0 -> v0.8.0).
+built_version() {
+  local dir
+  dir="$(basename "$(dirname "$1")")"
+  if [[ "$dir" == *-v* ]]; then echo "v${dir##*-v}"; else echo "${dir#*-}"; fi
+}
 
 # build_and_push IMAGE CONTEXT: docker build (log in $LOGS), push to the local registry, drop CONTEXT.
 build_and_push() {
