@@ -75,20 +75,23 @@ npm_tools() {
   echo "$out/node_modules"
 }
 
-# go_install_cached NAME VERSION PACKAGE: `go install PACKAGE@VERSION` (a module without replace
-# directives) into $KRINGEN_CACHE/bin/NAME-VERSION, once; print the binary's path.
+# go_install_cached NAME VERSION PACKAGE [BINARY]: `go install PACKAGE@VERSION` (a module without
+# replace directives) into $KRINGEN_CACHE/bin/NAME-VERSION, once; print the binary's path. BINARY
+# renames it (a package such as .../cmd installs as `cmd`).
 go_install_cached() {
   local name="$1" version="$2" package="$3"
-  local out="$KRINGEN_CACHE/bin/$name-$version" binary
-  binary="$out/$(basename "$package")"
+  local out="$KRINGEN_CACHE/bin/$name-$version" installed binary
+  installed="$(basename "$package")"
+  binary="$out/${4:-$installed}"
   if [[ ! -x "$binary" ]]; then
     go_env
-    step "build-$name-$version" go_install_into "$out" "$package@$version"
+    step "build-$name-$version" go_install_into "$out" "$package@$version" "$installed" "$(basename "$binary")"
   fi
   echo "$binary"
 }
 go_install_into() {
   rm -rf "$1.tmp" && mkdir -p "$1.tmp"
   GOBIN="$1.tmp" go install -trimpath -ldflags "-s -w" "$2"
+  [[ "$3" == "$4" ]] || mv "$1.tmp/$3" "$1.tmp/$4"
   rm -rf "$1" && mv "$1.tmp" "$1"
 }

@@ -2,6 +2,7 @@
 # Cluster add-ons: CoreDNS (cluster names only; nothing is forwarded off the machine), the
 # `standard` StorageClass with Rancher's local-path-provisioner, and metrics-server (the resource
 # metrics API for kubectl top and the HPA). Both of the latter run on the host, beside the kubelet.
+# kube-network-policies (a host-network pod) enforces NetworkPolicies.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 resolve_binaries
@@ -53,6 +54,13 @@ start_daemon metrics-server "$METRICS_SERVER_BIN" \
   --kubelet-preferred-address-types InternalIP --kubelet-certificate-authority "$CERTS/ca.crt" \
   --metric-resolution 15s
 
+# --- NetworkPolicies: kube-network-policies -------------------------------------------------
+NETPOL_IMAGE="$REGISTRY/kringen/kube-network-policies:$(built_version "$KUBE_NETWORK_POLICIES_BIN")"
+bash "$here/../images/scratch-image.sh" "$NETPOL_IMAGE" "$KUBE_NETWORK_POLICIES_BIN" >/dev/null
+sed -e "s|@IMAGE@|$NETPOL_IMAGE|g" -e "s|@NODE_NAME@|$NODE_NAME|g" -e "s|@QUEUE@|$NETPOL_QUEUE|g" \
+  "$here/manifests/kube-network-policies.yaml" | kubectl_admin apply -f - >/dev/null
+
 kubectl_admin -n kube-system rollout status deployment/coredns --timeout=180s >/dev/null
+kubectl_admin -n kube-system rollout status daemonset/kube-network-policies --timeout=180s >/dev/null
 wait_for "the metrics API" 120 kubectl_admin wait --for=condition=Available --timeout=5s apiservice/v1beta1.metrics.k8s.io
-echo "CoreDNS at $DNS_SERVICE_IP, StorageClass standard (local-path-provisioner, directories in $VOLUMES), metrics-server at $NODE_IP:4443"
+echo "CoreDNS at $DNS_SERVICE_IP, StorageClass standard (local-path-provisioner, directories in $VOLUMES), metrics-server at $NODE_IP:4443, NetworkPolicies by kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN")"

@@ -52,6 +52,7 @@ for daemon in kube-scheduler kube-controller-manager kube-apiserver etcd; do sto
 # Network and mounts: kube-proxy's and our iptables rules, the pods' network namespaces and
 # mounts, the bridge, the host-local address reservations (their pods are gone), the node address.
 iptables-save | grep -v -E 'KUBE-|KRINGEN-' | iptables-restore 2>/dev/null || true
+nft delete table inet kube-network-policies 2>/dev/null || true   # its pod was killed, not stopped
 grep -E " ($KUBELET_ROOT|$CONTAINERD_STATE|/run/netns/cni-)" /proc/mounts | awk '{print $2}' | sort -r \
   | xargs -r -n 50 umount -l 2>/dev/null || true
 rm -f /run/netns/cni-*

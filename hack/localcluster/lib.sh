@@ -26,6 +26,7 @@ CNI_CONF_DIR="/etc/cni/net.d"
 CNI_BIN_DIR="/usr/lib/cni"
 KUBELET_ROOT="/var/lib/kubelet"
 VOLUMES="$CLUSTER_DIR/volumes"
+NETPOL_QUEUE=100                  # the NFQUEUE of kube-network-policies (addons.sh, host.sh)
 mkdir -p "$CLUSTER_DIR" "$CERTS" "$RUN" "$LOGS"
 export DOCKER_BUILDKIT=0  # the Debian dockerd has no BuildKit front end to pull; the classic builder needs none
 
@@ -83,8 +84,13 @@ stop_daemon() {
 }
 
 # built_version BINARY: the version a build script put in its output directory's name
-# (~/.cache/kringen-mcp/bin/ferretdb-v1.24.2/ferretdb -> v1.24.2).
-built_version() { local dir; dir="$(basename "$(dirname "$1")")"; echo "${dir#*-}"; }
+# (~/.cache/kringen-mcp/bin/ferretdb-v1.24.2/ferretdb -> v1.24.2; names may hold dashes too:
+# kube-network-policies-v0.8.0 -> v0.8.0).
+built_version() {
+  local dir
+  dir="$(basename "$(dirname "$1")")"
+  if [[ "$dir" == *-v* ]]; then echo "v${dir##*-v}"; else echo "${dir#*-}"; fi
+}
 
 # build_and_push IMAGE CONTEXT: docker build (log in $LOGS), push to the local registry, drop CONTEXT.
 build_and_push() {
@@ -117,7 +123,8 @@ wait_for() {
 # what is missing). Exported, so the scripts up.sh runs reuse them instead of asking again.
 resolve_binaries() {
   [[ -n "${KUBERNETES_BIN:-}" && -n "${ETCD_BIN:-}" && -n "${COREDNS_BIN:-}" && -n "${FERRETDB_BIN:-}" \
-     && -n "${METRICS_SERVER_BIN:-}" && -n "${LOCAL_PATH_PROVISIONER_BIN:-}" ]] && return 0
+     && -n "${METRICS_SERVER_BIN:-}" && -n "${LOCAL_PATH_PROVISIONER_BIN:-}" && -n "${KUBE_NETWORK_POLICIES_BIN:-}" ]] \
+     && return 0
   local build
   build="$(dirname "${BASH_SOURCE[0]}")/../build"
   # `|| return`: a step runs this where errexit is off, and a failed build must fail the step.
@@ -127,5 +134,7 @@ resolve_binaries() {
   FERRETDB_BIN="$(bash "$build/ferretdb.sh" | tail -1)" || return
   METRICS_SERVER_BIN="$(bash "$build/metrics-server.sh" | tail -1)" || return
   LOCAL_PATH_PROVISIONER_BIN="$(bash "$build/local-path-provisioner.sh" | tail -1)" || return
-  export KUBERNETES_BIN ETCD_BIN COREDNS_BIN FERRETDB_BIN METRICS_SERVER_BIN LOCAL_PATH_PROVISIONER_BIN
+  KUBE_NETWORK_POLICIES_BIN="$(bash "$build/kube-network-policies.sh" | tail -1)" || return
+  export KUBERNETES_BIN ETCD_BIN COREDNS_BIN FERRETDB_BIN METRICS_SERVER_BIN LOCAL_PATH_PROVISIONER_BIN \
+    KUBE_NETWORK_POLICIES_BIN
 }

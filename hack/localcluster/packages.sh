@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the local cluster needs; installs only what is missing.
 set -euo pipefail
-PACKAGES=(docker.io containerd runc containernetworking-plugins docker-registry debootstrap iptables conntrack
+PACKAGES=(docker.io containerd runc containernetworking-plugins docker-registry debootstrap iptables nftables conntrack
           openssl iproute2 kmod ca-certificates gcc libc6-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do

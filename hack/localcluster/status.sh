@@ -23,5 +23,9 @@ check "node $NODE_NAME Ready" node_ready
 check "cluster DNS" dns_answers
 check "metrics API (kubectl top)" kubectl_admin get --raw "/apis/metrics.k8s.io/v1beta1/nodes/$NODE_NAME"
 check "StorageClass standard" kubectl_admin get storageclass standard
+netpol_ready() {
+  [[ "$(kubectl_admin -n kube-system get daemonset kube-network-policies -o jsonpath='{.status.numberReady}')" == 1 ]]
+}
+check "kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN")" netpol_ready
 echo "KUBECONFIG=$KUBECONFIG_ADMIN"
 exit "$healthy"

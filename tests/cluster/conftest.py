@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,12 +25,35 @@ KUBECONFIG = os.environ.get("KUBECONFIG") or os.path.expanduser(
     os.path.join(os.environ.get("KRINGEN_CACHE", "~/.cache/kringen-mcp"), "cluster", "kubeconfig"))
 
 
-def kubectl(*args: str, check: bool = True, timeout: int = 300) -> str:
-    result = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "-n", NAMESPACE, *args], capture_output=True,
-                            text=True, timeout=timeout)
+def kubectl(*args: str, check: bool = True, timeout: int = 300, namespace: str = NAMESPACE,
+            stdin: str | None = None) -> str:
+    result = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "-n", namespace, *args], capture_output=True,
+                            text=True, timeout=timeout, input=stdin)
     if check and result.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)}: {result.stderr}")
     return result.stdout
+
+
+@contextlib.contextmanager
+def scratch_namespace(name: str):
+    """A namespace of the tests' own, removed (with its pods) afterwards."""
+    kubectl("create", "namespace", name)
+    try:
+        deadline = time.monotonic() + 60
+        while not kubectl("get", "serviceaccount", "default", "--ignore-not-found", namespace=name).strip():
+            assert time.monotonic() < deadline, f"no default ServiceAccount in {name}"
+            time.sleep(1)
+        yield name
+    finally:
+        kubectl("delete", "namespace", name, "--wait=true", check=False, timeout=180)
+
+
+def run_pod(namespace: str, image: str, *command: str) -> str:
+    """Start a bare pod running COMMAND; return its name."""
+    name = f"probe-{uuid.uuid4().hex[:6]}"
+    kubectl("run", name, f"--image={image}", "--image-pull-policy=IfNotPresent", "--restart=Never", "--command", "--",
+            *command, namespace=namespace)
+    return name
 
 
 def kget(*args: str) -> dict:

@@ -25,10 +25,12 @@ from mcp import ClientSession
 from mcp.client.websocket import websocket_client
 from websockets.exceptions import ConnectionClosed
 
-from conftest import KUBECONFIG, KUBECTL, NAMESPACE, NODE, REPO, kget, kubectl, run_playbook, wait_ready
+from conftest import (KUBECONFIG, NAMESPACE, NODE, REPO, kget, kubectl, run_playbook, run_pod, scratch_namespace,
+                      wait_ready)
 
 WS_URL, HTTP_URL, HEALTH_URL = f"ws://{NODE}/mcp", f"http://{NODE}/mcp", f"http://{NODE}/health"
 DOC_ID = f"cluster-{uuid.uuid4().hex[:8]}"
+CLIENTS_NAMESPACE = "mcp-clients"  # inventories/local: scaling_server_ingress_namespaces
 
 
 def secret(name: str, key: str) -> str:
@@ -130,12 +132,20 @@ def test_sdk2_streamable_http_client_through_the_nodeport(token):
     assert seen["got"]["content"] == "streamable http" and seen["protocol_version"] == "2025-11-25"
 
 
-def test_probe_through_the_service_inside_the_cluster():
-    for url in ("ws://mcp-server-service:8080/mcp", f"http://mcp-server-service.{NAMESPACE}.svc.cluster.local:8080/mcp"):
-        out = kubectl("exec", "deploy/mcp-server", "-c", "server", "--", "python3", "-m", "mcp_server.probe", url,
-                      "get_note", json.dumps({"id": DOC_ID}), timeout=120)
-        seen = json.loads(out.strip().splitlines()[-1])
-        assert seen["result"]["structuredContent"]["title"] == "Survivor", seen
+def test_probe_through_the_service_inside_the_cluster(token):
+    # From a pod of the namespace inventories/local lets in (scaling_server_ingress_namespaces): the
+    # NetworkPolicies keep every other pod, the servers themselves included, away from the server.
+    image = kget("deployment", "mcp-server")["spec"]["template"]["spec"]["containers"][0]["image"]
+    with scratch_namespace(CLIENTS_NAMESPACE) as namespace:
+        pod = run_pod(namespace, image, "sleep", "600")
+        kubectl("wait", f"pod/{pod}", "--for=condition=Ready", "--timeout=120s", namespace=namespace, timeout=150)
+        for url in (f"ws://mcp-server-service.{NAMESPACE}:8080/mcp",
+                    f"http://mcp-server-service.{NAMESPACE}.svc.cluster.local:8080/mcp"):
+            out = kubectl("exec", "-i", pod, "--", "sh", "-c",
+                          'MCP_PROBE_TOKEN="$(cat)" exec python3 -m mcp_server.probe "$@"', "probe", url,
+                          "get_note", json.dumps({"id": DOC_ID}), namespace=namespace, stdin=token, timeout=120)
+            seen = json.loads(out.strip().splitlines()[-1])
+            assert seen["result"]["structuredContent"]["title"] == "Survivor", seen
 
 
 def test_unauthenticated_clients_are_refused():
@@ -155,23 +165,18 @@ def test_client_ip_affinity_keeps_one_pod():
 
 
 def test_mongo_express_needs_its_credentials():
+    # From the node: its NetworkPolicy admits no pod (not even the server), only the allowed ranges and the node.
     user, password = secret("mongo-express-auth", "username"), secret("mongo-express-auth", "password")
-    code = (
-        "import base64, urllib.request, urllib.error\n"
-        "def status(headers):\n"
-        "    try:\n"
-        f"        return urllib.request.urlopen(urllib.request.Request('http://mongo-express:8081/', headers=headers), timeout=20).status\n"
-        "    except urllib.error.HTTPError as e:\n"
-        "        return e.code\n"
-        f"good = base64.b64encode(b'{user}:' + open('/dev/stdin', 'rb').read().strip()).decode()\n"
-        "print(status({}), status({'Authorization': 'Basic ' + base64.b64encode(b'admin:wrong').decode()}),"
-        " status({'Authorization': 'Basic ' + good}))\n"
-    )
-    result = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "-n", NAMESPACE, "exec", "-i", "deploy/mcp-server",
-                             "-c", "server", "--",
-                             "python3", "-c", code], input=password, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["401", "401", "200"]
+    url = f"http://{kget('service', 'mongo-express')['spec']['clusterIP']}:8081/"
+
+    def status(credentials: str | None) -> int:
+        headers = {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()} if credentials else {}
+        try:
+            return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=20).status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert [status(None), status("admin:wrong"), status(f"{user}:{password}")] == [401, 401, 200]
 
 
 # --- durability -------------------------------------------------------------------------------

@@ -168,3 +168,43 @@ def test_no_secret_is_rendered(rendered, cluster):
     assert {"name": "state-keys", "secret": {"secretName": "mcp-server-request-state", "defaultMode": 0o440}} in volumes
     text = "".join(p.read_text() for p in (rendered / cluster).glob("*.yaml")).lower()
     assert "password:" not in text and "stringdata" not in text
+
+
+def render_policies(tmp_path_factory, name: str, extra: str) -> dict:
+    out = tmp_path_factory.mktemp(name)
+    result = run_playbook("playbooks/render.yml", "-l", "local-dev", "-e", f"mcp_render_root={out}", "-e", extra)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    docs = documents(out / "local-dev")
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    return {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+
+
+def test_server_policy_excepts_the_cluster_from_wide_ranges(tmp_path_factory):
+    policies = render_policies(tmp_path_factory, "policies-wide", (
+        '{"scaling_cluster_cidrs": ["10.88.0.0/16", "10.0.0.0/24", "fd00::/48"],'
+        ' "scaling_server_allowed_source_ranges": ["0.0.0.0/0", "10.0.0.0/8", "192.168.0.0/16", "10.88.0.0/16"],'
+        ' "scaling_server_ingress_namespaces": ["gateway"],'
+        ' "scaling_web_search_egress_cidrs": ["0.0.0.0/0", "10.99.0.1/32"], "scaling_web_search_egress_ports": [8888]}'))
+    server = policies["mcp-server"]
+    assert server["ingress"][0]["from"] == [
+        {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.88.0.0/16", "10.0.0.0/24"]}},
+        {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.88.0.0/16", "10.0.0.0/24"]}},
+        {"ipBlock": {"cidr": "192.168.0.0/16"}},
+        {"ipBlock": {"cidr": "10.88.0.0/16"}},  # asked for in so many words
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}},
+    ]
+    assert server["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert server["egress"][2] == {
+        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.88.0.0/16", "10.0.0.0/24"]}},
+               {"ipBlock": {"cidr": "10.99.0.1/32"}}],
+        "ports": [{"protocol": "TCP", "port": 8888}]}
+
+
+def test_empty_ranges_admit_nobody_and_open_nothing(tmp_path_factory):
+    policies = render_policies(tmp_path_factory, "policies-empty", (
+        '{"scaling_server_allowed_source_ranges": [], "scaling_web_search_egress_cidrs": [],'
+        ' "mongo_express_enabled": true, "mongo_express_allowed_source_ranges": []}'))
+    # An empty `from` or `to` would mean "from/to anywhere": the rules are left out instead.
+    assert policies["mcp-server"]["ingress"] == [] and len(policies["mcp-server"]["egress"]) == 2
+    assert policies["mongo-express"]["ingress"] == []
