@@ -173,6 +173,12 @@ async def test_batch_only_for_2025_03_26(server):
         answers = await client.recv_any()  # a batch is answered with one array of responses
         ids = {answer["id"] for answer in answers}
         assert ids == {1, 2}
+        # A batch with a request that has to wait is answered when all of it is done.
+        await client.send_raw(json.dumps([{"jsonrpc": "2.0", "id": 3, "method": "ping"},
+                                          {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+                                           "params": {"name": "test_wait", "arguments": {"seconds": 0.05}}}]))
+        answers = await client.recv_any()
+        assert sorted(answer["id"] for answer in answers) == [3, 4]
 
 
 async def test_binary_frame_closes_with_1003(server):

@@ -23,9 +23,9 @@ log = logging.getLogger("mcp_server.engine")
 
 Response = dict[str, Any]
 # What receive() gives back: nothing to answer (notifications, responses), a response (or a
-# batch's list of them) ready now, or an awaitable of one (None when the client cancelled).
+# batch's list of them) ready now, or a task that produces one (None when the client cancelled).
 Answer = Response | list[Response] | None
-Reply = Answer | Awaitable[Answer]
+Reply = Answer | asyncio.Future[Answer]
 
 EMPTY: dict[str, Any] = {}  # shared default params: read, never mutated
 
@@ -156,7 +156,7 @@ class Engine:
             elif reply is not None:
                 ready.append(reply)  # type: ignore[arg-type]
         if waiting:
-            return self._gather(ready, waiting)
+            return asyncio.ensure_future(self._gather(ready, waiting))  # a task, as for one request
         return ready or None
 
     @staticmethod
