@@ -74,7 +74,7 @@ def _session() -> tuple[Session, Metrics, Outbox]:
     metrics = Metrics()
     core = Core(catalog, ServerInfo("test", "0"), metrics)
     outbox = Outbox()
-    session = core.open_session("websocket", outbox)
+    session = core.open_session(outbox)
     answer = session.receive({"jsonrpc": "2.0", "id": 0, "method": "initialize",
                               "params": {"protocolVersion": "2025-11-25", "capabilities": {}}}, outbox)
     assert isinstance(answer, dict) and answer["result"]["protocolVersion"] == "2025-11-25"

@@ -66,21 +66,21 @@ class Core:
     def draining(self) -> bool:
         return self.lifecycle.draining
 
-    def open_session(self, transport: str, outbox: Channel | None = None) -> Session:
+    def open_session(self, outbox: Channel | None = None) -> Session:
         """A 2025-era session (it begins with initialize)."""
-        session = Session(self, transport, outbox)
+        session = Session(self, outbox)
         self.lifecycle.opened(session)
         return session
 
-    def open_stateless(self, transport: str) -> Stateless:
+    def open_stateless(self) -> Stateless:
         """A 2026-07-28 conversation: every request stands alone."""
-        conversation = Stateless(self, transport)
+        conversation = Stateless(self)
         self.lifecycle.opened(conversation)
         return conversation
 
-    def open_for(self, first: Any, transport: str, outbox: Channel | None = None) -> Engine:
+    def open_for(self, first: Any, outbox: Channel | None = None) -> Engine:
         """The conversation a connection's first message asks for: 2026-07-28 when it names that
         era in `_meta` (and is not initialize), else a 2025 session."""
         if names_modern_version(first):
-            return self.open_stateless(transport)
-        return self.open_session(transport, outbox)
+            return self.open_stateless()
+        return self.open_session(outbox)

@@ -96,7 +96,7 @@ class HttpSessions:
         self._sessions: dict[str, HttpSession] = {}
 
     def _live_copy(self, session_id: str) -> HttpSession:
-        http_session = HttpSession(session_id, self.core.open_session(self.transport),
+        http_session = HttpSession(session_id, self.core.open_session(),
                                    RateLimiter(self.rate_limit, self.rate_burst))
         http_session.session.set_persistence(lambda **fields: self.records.update(session_id, **fields))
         if self.relay is not None:

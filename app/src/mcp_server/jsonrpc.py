@@ -70,6 +70,11 @@ def notification(method: str, params: dict[str, Any] | None = None) -> dict[str,
     return message
 
 
+def message_count(payload: Any) -> int:
+    """How many JSON-RPC messages a payload is (a batch is several)."""
+    return len(payload) if isinstance(payload, list) else 1
+
+
 def encode(message: Any) -> bytes:
     return orjson.dumps(message)
 

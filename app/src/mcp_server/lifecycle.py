@@ -64,9 +64,8 @@ class Lifecycle:
         await asyncio.shield(self._draining_waiter)
 
     async def drain(self, drain_seconds: float, timeout: float) -> None:
-        """Serve through the drain window, say goodbye to every connection once its calls finish,
-        then wait (up to `timeout`) for whatever else is in flight."""
-        self.begin_draining()
+        """After begin_draining: serve through the drain window, say goodbye to every connection once
+        its calls finish, then wait (up to `timeout`) for whatever else is in flight."""
         await asyncio.sleep(drain_seconds)
         await asyncio.gather(*(c.drain(timeout) for c in list(self._goodbyes)))
         loop = asyncio.get_running_loop()

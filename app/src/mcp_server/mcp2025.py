@@ -50,13 +50,12 @@ class SessionContext(ToolContext):
 class Session(Engine):
     """One 2025-era MCP session; transport-agnostic."""
 
-    __slots__ = ("core", "transport", "outbox", "protocol_version", "client_info", "client_capabilities",
+    __slots__ = ("core", "outbox", "protocol_version", "client_info", "client_capabilities",
                  "initialized", "log_level", "subscriptions", "_persist", "_relay", "_relay_session")
 
-    def __init__(self, core: Core, transport: str, outbox: Channel | None = None):
+    def __init__(self, core: Core, outbox: Channel | None = None):
         super().__init__(core.metrics)
         self.core = core
-        self.transport = transport
         self.outbox: Channel = outbox or NULL_CHANNEL
         self.protocol_version: str | None = None
         self.client_info: dict[str, Any] = EMPTY

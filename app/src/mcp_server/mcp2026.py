@@ -35,7 +35,6 @@ ALL_PROTOCOL_VERSIONS = (*SUPPORTED_PROTOCOL_VERSIONS, *SESSION_PROTOCOL_VERSION
 
 META_PROTOCOL_VERSION = "io.modelcontextprotocol/protocolVersion"
 META_CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
-META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
 META_LOG_LEVEL = "io.modelcontextprotocol/logLevel"
 META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 META_SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
@@ -74,7 +73,7 @@ def names_modern_version(message: Any) -> bool:
 class RequestMeta:
     """What a 2026-07-28 request says about itself in `params._meta`."""
 
-    __slots__ = ("version", "capabilities", "client_info", "log_level", "progress_token")
+    __slots__ = ("version", "capabilities", "log_level", "progress_token")
 
     def __init__(self, params: dict[str, Any]):
         meta = params.get("_meta")
@@ -94,10 +93,8 @@ class RequestMeta:
         if level is not None and level not in LOG_RANK:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params: _meta {META_LOG_LEVEL} must be one of "
                                                f"{', '.join(LOG_LEVELS)}")
-        info = meta.get(META_CLIENT_INFO)
         self.version = version
         self.capabilities = capabilities
-        self.client_info = info if isinstance(info, dict) else EMPTY
         self.log_level = level
         self.progress_token = meta.get("progressToken")
 
@@ -162,12 +159,11 @@ def _check_answer(key: str, method: str, answer: dict[str, Any]) -> None:
 class Stateless(Engine):
     """A conversation of 2026-07-28 requests (one HTTP request, or a WebSocket of them)."""
 
-    __slots__ = ("core", "transport")
+    __slots__ = ("core",)
 
-    def __init__(self, core: Core, transport: str):
+    def __init__(self, core: Core):
         super().__init__(core.metrics)
         self.core = core
-        self.transport = transport
 
     def close(self) -> None:
         if self.closed:

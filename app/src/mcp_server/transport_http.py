@@ -93,7 +93,7 @@ class StreamableHttp(RequestHandler):
     def _json(self, message: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.core.metrics.message_out(TRANSPORT, len(message) if isinstance(message, list) else 1)
+        self.core.metrics.message_out(TRANSPORT, jsonrpc.message_count(message))
         self.finish(jsonrpc.encode(message))
 
     def _accepted(self) -> None:
@@ -116,7 +116,7 @@ class StreamableHttp(RequestHandler):
     def _write_events(self, channel: SseChannel, sequence: int, numbered: bool) -> int:
         for seq, message in channel.after(sequence):
             self.write(sse.event(message, f"{channel.stream_id}.{seq}" if numbered else None))
-            self.core.metrics.message_out(TRANSPORT, len(message) if isinstance(message, list) else 1)
+            self.core.metrics.message_out(TRANSPORT, jsonrpc.message_count(message))
             sequence = seq
         return sequence
 
@@ -202,7 +202,7 @@ class StreamableHttp(RequestHandler):
             self._error(429, jsonrpc.RATE_LIMITED,
                         f"Too Many Requests: at most {limiter.rate:g} messages per second per connection", request_id)
             return
-        conversation = self.core.open_stateless(TRANSPORT)
+        conversation = self.core.open_stateless()
         channel = SseChannel("")
         try:
             self._pending = self._feed(conversation.receive(message, channel), channel)

@@ -135,7 +135,7 @@ class McpWebSocket(WebSocketHandler):
         connection = self.ws_connection
         if connection is None or connection.is_closing():
             return
-        self._metrics.message_out(TRANSPORT, len(message) if isinstance(message, list) else 1)
+        self._metrics.message_out(TRANSPORT, jsonrpc.message_count(message))
         data = jsonrpc.encode(message)  # UTF-8: goes out as a text frame as it is
         try:
             if self._write_frame is not None:
@@ -164,7 +164,7 @@ class McpWebSocket(WebSocketHandler):
             value = jsonrpc.decode(message, self._max_depth)
             conversation = self.conversation
             if conversation is None:
-                conversation = self.conversation = self.core.open_for(value, TRANSPORT, self)
+                conversation = self.conversation = self.core.open_for(value, self)
             reply = conversation.receive(value, self)
         except jsonrpc.JsonRpcError as exc:
             metrics.error(exc.code)
