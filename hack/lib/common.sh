@@ -95,3 +95,30 @@ go_install_into() {
   [[ "$3" == "$4" ]] || mv "$1.tmp/$3" "$1.tmp/$4"
   rm -rf "$1" && mv "$1.tmp" "$1"
 }
+
+# go_build_module NAME VERSION MODULE PACKAGE [PREPARE]: for a module that `go install` cannot build
+# (replace directives, files its build needs but the module lacks): download MODULE@VERSION and build
+# PACKAGE inside a writable copy, after running the function PREPARE there if given, into
+# $KRINGEN_CACHE/bin/NAME-VERSION/NAME, once; print the binary's path. GO_LDFLAGS adds link flags.
+go_build_module() {
+  local name="$1" version="$2" module="$3" package="$4" prepare="${5:-}"
+  local out="$KRINGEN_CACHE/bin/$name-$version"
+  if [[ ! -x "$out/$name" ]]; then
+    go_env
+    step "build-$name-$version" go_build_module_into "$out/$name" "$module@$version" "$package" "$prepare"
+  fi
+  echo "$out/$name"
+}
+go_build_module_into() {
+  local binary="$1" module="$2" package="$3" prepare="$4" out src work
+  out="$(dirname "$binary")"
+  src="$(module_dir "$module")"
+  work="$(mktemp -d)"
+  cp -r "$src/." "$work/"
+  chmod -R u+w "$work"
+  rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+  (cd "$work" && if [[ -n "$prepare" ]]; then "$prepare"; fi &&
+    go build -trimpath -ldflags "-s -w ${GO_LDFLAGS:-}" -o "$out.tmp/$(basename "$binary")" "$package")
+  rm -rf "$work"
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}

@@ -2,7 +2,8 @@
 # Cluster add-ons: CoreDNS (cluster names only; nothing is forwarded off the machine), the
 # `standard` StorageClass with Rancher's local-path-provisioner, and metrics-server (the resource
 # metrics API for kubectl top and the HPA). Both of the latter run on the host, beside the kubelet.
-# kube-network-policies (a host-network pod) enforces NetworkPolicies.
+# kube-network-policies (a host-network pod) enforces NetworkPolicies. Traefik (a pod) is the
+# gateway: Ingress on node port 30880, Gateway API (standard-channel CRDs) on node port 30881.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 resolve_binaries
@@ -60,7 +61,16 @@ bash "$here/../images/scratch-image.sh" "$NETPOL_IMAGE" "$KUBE_NETWORK_POLICIES_
 sed -e "s|@IMAGE@|$NETPOL_IMAGE|g" -e "s|@NODE_NAME@|$NODE_NAME|g" -e "s|@QUEUE@|$NETPOL_QUEUE|g" \
   "$here/manifests/kube-network-policies.yaml" | kubectl_admin apply -f - >/dev/null
 
+# --- gateway: Gateway API CRDs and Traefik -------------------------------------------------------
+kubectl_admin apply --server-side --force-conflicts -f "$GATEWAY_API_CRDS" >/dev/null
+kubectl_admin wait --for=condition=Established --timeout=60s -f "$GATEWAY_API_CRDS" >/dev/null
+TRAEFIK_IMAGE="$REGISTRY/kringen/traefik:$(built_version "$TRAEFIK_BIN")"
+bash "$here/../images/scratch-image.sh" "$TRAEFIK_IMAGE" "$TRAEFIK_BIN" >/dev/null
+sed -e "s|@IMAGE@|$TRAEFIK_IMAGE|g" -e "s|@VERSION@|$(built_version "$TRAEFIK_BIN")|g" \
+  "$here/manifests/traefik.yaml" | kubectl_admin apply -f - >/dev/null
+
 kubectl_admin -n kube-system rollout status deployment/coredns --timeout=180s >/dev/null
 kubectl_admin -n kube-system rollout status daemonset/kube-network-policies --timeout=180s >/dev/null
+kubectl_admin -n traefik rollout status deployment/traefik --timeout=180s >/dev/null
 wait_for "the metrics API" 120 kubectl_admin wait --for=condition=Available --timeout=5s apiservice/v1beta1.metrics.k8s.io
-echo "CoreDNS at $DNS_SERVICE_IP, StorageClass standard (local-path-provisioner, directories in $VOLUMES), metrics-server at $NODE_IP:4443, NetworkPolicies by kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN")"
+echo "CoreDNS at $DNS_SERVICE_IP, StorageClass standard (local-path-provisioner, directories in $VOLUMES), metrics-server at $NODE_IP:4443, NetworkPolicies by kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN"), Traefik $(built_version "$TRAEFIK_BIN") (Ingress :30880, Gateway mcp-gateway :30881)"

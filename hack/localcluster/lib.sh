@@ -123,7 +123,8 @@ wait_for() {
 # what is missing). Exported, so the scripts up.sh runs reuse them instead of asking again.
 resolve_binaries() {
   [[ -n "${KUBERNETES_BIN:-}" && -n "${ETCD_BIN:-}" && -n "${COREDNS_BIN:-}" && -n "${FERRETDB_BIN:-}" \
-     && -n "${METRICS_SERVER_BIN:-}" && -n "${LOCAL_PATH_PROVISIONER_BIN:-}" && -n "${KUBE_NETWORK_POLICIES_BIN:-}" ]] \
+     && -n "${METRICS_SERVER_BIN:-}" && -n "${LOCAL_PATH_PROVISIONER_BIN:-}" && -n "${KUBE_NETWORK_POLICIES_BIN:-}" \
+     && -n "${TRAEFIK_BIN:-}" && -n "${GATEWAY_API_CRDS:-}" ]] \
      && return 0
   local build
   build="$(dirname "${BASH_SOURCE[0]}")/../build"
@@ -135,6 +136,8 @@ resolve_binaries() {
   METRICS_SERVER_BIN="$(bash "$build/metrics-server.sh" | tail -1)" || return
   LOCAL_PATH_PROVISIONER_BIN="$(bash "$build/local-path-provisioner.sh" | tail -1)" || return
   KUBE_NETWORK_POLICIES_BIN="$(bash "$build/kube-network-policies.sh" | tail -1)" || return
+  TRAEFIK_BIN="$(bash "$build/traefik.sh" | tail -1)" || return
+  GATEWAY_API_CRDS="$(bash "$build/gateway-api.sh" | tail -1)" || return
   export KUBERNETES_BIN ETCD_BIN COREDNS_BIN FERRETDB_BIN METRICS_SERVER_BIN LOCAL_PATH_PROVISIONER_BIN \
-    KUBE_NETWORK_POLICIES_BIN
+    KUBE_NETWORK_POLICIES_BIN TRAEFIK_BIN GATEWAY_API_CRDS
 }

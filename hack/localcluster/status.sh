@@ -27,5 +27,13 @@ netpol_ready() {
   [[ "$(kubectl_admin -n kube-system get daemonset kube-network-policies -o jsonpath='{.status.numberReady}')" == 1 ]]
 }
 check "kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN")" netpol_ready
+traefik_ready() {
+  [[ "$(kubectl_admin -n traefik get deployment traefik -o jsonpath='{.status.readyReplicas}')" == 1 ]]
+}
+check "Traefik $(built_version "$TRAEFIK_BIN")" traefik_ready
+gateway_programmed() {
+  [[ "$(kubectl_admin -n traefik get gateway mcp-gateway -o jsonpath='{.status.conditions[?(@.type=="Programmed")].status}')" == True ]]
+}
+check "Gateway mcp-gateway" gateway_programmed
 echo "KUBECONFIG=$KUBECONFIG_ADMIN"
 exit "$healthy"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -71,3 +72,26 @@ def run_playbook(name: str, *extra: str) -> subprocess.CompletedProcess:
                             env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return result
+
+
+SERVER_SELECTOR = "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server"
+HTTP_IN = 'mcp_messages_total{direction="in",transport="streamable_http"}'
+
+
+def ready_pods() -> list[str]:
+    pods = kget("pods", "-l", SERVER_SELECTOR)["items"]
+    return sorted(p["metadata"]["name"] for p in pods if p["metadata"].get("deletionTimestamp") is None
+                  and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])))
+
+
+def metric(pod: str, series: str) -> float:
+    """One series of a pod's /metrics, read through the API server's pod proxy."""
+    text = kubectl("get", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:8080/proxy/metrics")
+    match = re.search(rf"^{re.escape(series)} (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def served(before: dict[str, float], series: str = HTTP_IN) -> dict[str, float]:
+    """Messages each pod took since `before` (pods that are gone are left out)."""
+    ready = ready_pods()
+    return {pod: metric(pod, series) - count for pod, count in before.items() if pod in ready}

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import subprocess
+
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -13,8 +16,11 @@ from conftest import run_playbook
 
 KUBERNETES_VERSION = "1.33.0"
 CLUSTERS = ["local-dev", "eks-prod", "gke-prod", "aks-prod"]
-# Custom resources have no schema in the bundled set; they are checked field by field below.
-CUSTOM_KINDS = {"BackendConfig"}
+REPO = Path(__file__).resolve().parents[2]
+# Custom resources have no schema in the bundled set: Gateway API kinds are checked against the CRDs
+# of the gateway-api module, the clouds' own policies field by field below.
+GATEWAY_KINDS = {"HTTPRoute"}
+CUSTOM_KINDS = {"BackendConfig", "GCPBackendPolicy", "HealthCheckPolicy", "RoutePolicy", "TargetGroupConfiguration"}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +66,81 @@ def test_every_resource_is_valid_for_kubernetes_1_33(rendered, cluster):
         if doc["kind"] in CUSTOM_KINDS:
             continue
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.fixture(scope="module")
+def rendered_routes(tmp_path_factory) -> Path:
+    """Every cloud with an HTTPRoute on a Gateway that the platform owns in another namespace."""
+    out = tmp_path_factory.mktemp("rendered-routes")
+    result = run_playbook("playbooks/render.yml", "-e", f"mcp_render_root={out}", "-e",
+                          '{"server_httproute_enabled": true, "server_gateway_name": "shared",'
+                          ' "server_gateway_namespace": "gateways", "server_ingress_host": "mcp.example.com"}')
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def gateway_schemas() -> dict[str, dict]:
+    """Kind -> the openAPIV3Schema of its served v1 version, from the standard-channel CRDs."""
+    crds = subprocess.run(["bash", str(REPO / "hack/build/gateway-api.sh")], capture_output=True, text=True,
+                          check=True).stdout.strip().splitlines()[-1]
+    schemas = {}
+    for path in Path(crds).glob("*.yaml"):
+        for crd in yaml.safe_load_all(path.read_text()):
+            if crd and crd.get("kind") == "CustomResourceDefinition":
+                for version in crd["spec"]["versions"]:
+                    if version["name"] == "v1" and version.get("served"):
+                        schemas[crd["spec"]["names"]["kind"]] = version["schema"]["openAPIV3Schema"]
+    assert {"HTTPRoute", "Gateway", "GatewayClass"} <= schemas.keys()
+    return schemas
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_httproute_is_valid_and_asks_for_no_affinity(rendered_routes, gateway_schemas, cluster):
+    docs = documents(rendered_routes / cluster)
+    route = find(docs, "HTTPRoute", "mcp-server-route")
+    jsonschema.validate(route, gateway_schemas["HTTPRoute"])
+    assert route["spec"]["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                            "name": "shared", "namespace": "gateways"}]
+    assert route["spec"]["hostnames"] == ["mcp.example.com"]
+    [rule] = route["spec"]["rules"]
+    assert rule["backendRefs"] == [{"name": "mcp-server-service", "port": 8080}]
+    assert rule["timeouts"] == {"request": "3600s", "backendRequest": "3600s"}
+    assert "sessionPersistence" not in rule
+    service = find(docs, "Service", "mcp-server-service")
+    assert service["spec"]["ports"][0]["appProtocol"] == "kubernetes.io/ws"
+    assert service["spec"]["sessionAffinity"] == "None"
+    assert "mcp.example.com" in find(docs, "ConfigMap", "mcp-server-config")["data"]["MCP_ALLOWED_HOSTS"].split(",")
+    for doc in docs:
+        if doc["kind"] not in CUSTOM_KINDS | GATEWAY_KINDS:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_cloud_gateway_policies(rendered, rendered_routes):
+    gke = documents(rendered_routes / "gke-prod")
+    backend = find(gke, "GCPBackendPolicy", "mcp-server-backend-policy")["spec"]
+    assert backend["targetRef"] == {"group": "", "kind": "Service", "name": "mcp-server-service"}
+    assert backend["default"]["timeoutSec"] == 3600
+    assert backend["default"]["connectionDraining"] == {"drainingTimeoutSec": 30}
+    assert "sessionAffinity" not in backend["default"]
+    health = find(gke, "HealthCheckPolicy", "mcp-server-health-check")["spec"]["default"]["config"]
+    assert health == {"type": "HTTP", "httpHealthCheck": {"port": 8080, "requestPath": "/ready"}}
+    aks = documents(rendered_routes / "aks-prod")
+    route_policy = find(aks, "RoutePolicy", "mcp-server-route-policy")["spec"]
+    assert route_policy["targetRef"] == {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                         "name": "mcp-server-route"}
+    assert route_policy["default"] == {"timeouts": {"routeTimeout": "3600s"}}
+    assert find(aks, "HealthCheckPolicy", "mcp-server-health-check")["spec"]["default"]["http"]["path"] == "/ready"
+    eks = find(documents(rendered_routes / "eks-prod"), "TargetGroupConfiguration", "mcp-server-target-group")["spec"]
+    assert eks["targetReference"] == {"name": "mcp-server-service"}
+    assert eks["defaultConfiguration"]["healthCheckConfig"] == {"healthCheckPath": "/ready"}
+    assert {"key": "deregistration_delay.timeout_seconds", "value": "30"} \
+        in eks["defaultConfiguration"]["targetGroupAttributes"]
+    assert not [d for d in documents(rendered_routes / "local-dev") if d["kind"] in CUSTOM_KINDS]
+    # Without server_httproute_enabled: no route and no gateway policy on any cloud.
+    for cluster in CLUSTERS:
+        kinds = {d["kind"] for d in documents(rendered / cluster)}
+        assert not kinds & (GATEWAY_KINDS | CUSTOM_KINDS - {"BackendConfig"}), cluster
 
 
 def test_full_feature_render_is_valid(rendered_full):

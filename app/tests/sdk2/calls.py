@@ -3,15 +3,23 @@ tests of interchangeable replicas. In legacy mode they all go over one 2025-11-2
 mode the client negotiates 2026-07-28 and every call stands alone.
 
 usage: python calls.py URL TOKEN MODE CALLS [--pause] [--fresh-connections] [--for-seconds S]
+                      [--resolve HOST:ADDRESS] [--write RUN] [--until-stdin-closes]
 With --pause, after half the calls it prints {"event": "half", ...} and waits for a line on stdin
 (the test deletes a pod meanwhile), then makes the rest. With --fresh-connections every request
 opens a new TCP connection, as behind a gateway that spreads requests over the pods (a Service
 balances connections, not requests). With --for-seconds it goes on calling until S seconds have
 passed (at least CALLS calls), 20 ms apart, so that a long run does not starve the cluster it
-tests. Prints one JSON summary line at the end.
+tests; with --until-stdin-closes it goes on (20 ms apart too) until its standard input closes, so a
+test stops it when what it waits for (a rollout) is over. With --resolve, HOST (the URL's host name, sent as the Host header) is reached at ADDRESS, as
+curl's --resolve does: a gateway's host-based route is tested without a DNS name. Prints one JSON
+summary line at the end. With --write, every call saves a note of its own (RUN-0, RUN-1, ...) instead
+of listing notes; at the end each note whose save was acknowledged is read back, and the summary
+counts those that are missing ("lost"), which is what the fault tests assert on.
 """
 
+import argparse
 import json
+import socket
 import sys
 import time
 
@@ -21,34 +29,116 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import MCP_DEFAULT_SSE_READ_TIMEOUT, MCP_DEFAULT_TIMEOUT
 
+READ_BACK_SECONDS = 60  # how long a read-back retries a note that errs (not one that is missing)
 
-async def main(url: str, token: str, mode: str, calls: int, pause: bool, fresh: bool, seconds: float) -> None:
+
+async def main(args: argparse.Namespace) -> None:
     failures: list[str] = []
-    deadline = time.monotonic() + seconds
-    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"},
+    acknowledged: list[str] = []
+    deadline = time.monotonic() + args.for_seconds
+    stdin_closed = anyio.Event()
+    paced = args.for_seconds or args.until_stdin_closes
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {args.token}"},
                               timeout=httpx2.Timeout(MCP_DEFAULT_TIMEOUT, read=MCP_DEFAULT_SSE_READ_TIMEOUT),
-                              limits=httpx2.Limits(max_keepalive_connections=0 if fresh else 20))
-    async with http, Client(streamable_http_client(url, http_client=http), mode=mode) as client:
-        i = 0
-        while i < calls or time.monotonic() < deadline:
-            if pause and i == calls // 2:
-                print(json.dumps({"event": "half", "protocol_version": client.protocol_version}), flush=True)
-                await anyio.to_thread.run_sync(sys.stdin.readline)
+                              limits=httpx2.Limits(max_keepalive_connections=0 if args.fresh_connections else 20))
+
+    def connect() -> Client:
+        return Client(streamable_http_client(args.url, http_client=http), mode=args.mode)
+
+    def going_on(i: int) -> bool:
+        return i < args.calls or time.monotonic() < deadline or (args.until_stdin_closes and not stdin_closed.is_set())
+
+    i = 0
+    protocol_version = None
+    async with http, anyio.create_task_group() as background:
+        if args.until_stdin_closes:
+            background.start_soon(wait_for_eof, stdin_closed)
+        # A transport failure can end the SDK client itself (not only the call): count it, connect again.
+        while going_on(i):
             try:
-                result = await client.call_tool("list_notes", {"limit": 1})
-                if result.is_error:
-                    failures.append(f"call {i}: {result.content[0].text}")
-            except Exception as exc:  # noqa: BLE001 - every failed call is counted and quoted
-                failures.append(f"call {i}: {type(exc).__name__}: {exc}")
-            i += 1
-            if seconds:
-                await anyio.sleep(0.02)
-        print(json.dumps({"event": "done", "protocol_version": client.protocol_version, "calls": i,
-                          "failures": len(failures), "samples": failures[:5]}), flush=True)
+                async with connect() as client:
+                    protocol_version = client.protocol_version
+                    while going_on(i):
+                        if args.pause and i == args.calls // 2:
+                            print(json.dumps({"event": "half", "protocol_version": protocol_version}), flush=True)
+                            await anyio.to_thread.run_sync(sys.stdin.readline)
+                        note = f"{args.write}-{i}"
+                        try:
+                            if args.write:
+                                result = await client.call_tool("save_note", {"id": note, "title": note, "content": note})
+                            else:
+                                result = await client.call_tool("list_notes", {"limit": 1})
+                            if result.is_error:
+                                failures.append(f"call {i}: {result.content[0].text}")
+                            elif args.write:
+                                acknowledged.append(note)
+                        except Exception as exc:  # noqa: BLE001 - every failed call is counted and quoted
+                            failures.append(f"call {i}: {type(exc).__name__}: {exc}")
+                        i += 1
+                        if paced:
+                            await anyio.sleep(0.02)
+            except Exception as exc:  # noqa: BLE001 - as above, for the client as a whole
+                failures.append(f"client ended at call {i}: {type(exc).__name__}: {exc}")
+                i += 1
+                await anyio.sleep(0.2)
+        summary = {"event": "done", "protocol_version": protocol_version, "calls": i,
+                   "failures": len(failures), "samples": failures[:5]}
+        if args.write:
+            async with connect() as client:
+                lost = [note for note in acknowledged if not await read_back(client, note)]
+            summary.update(acknowledged=len(acknowledged), lost=len(lost), lost_samples=lost[:5])
+        print(json.dumps(summary), flush=True)
+        background.cancel_scope.cancel()
+
+
+async def wait_for_eof(closed: anyio.Event) -> None:
+    while await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True):
+        pass
+    closed.set()
+
+
+async def read_back(client: Client, note: str) -> bool:
+    """Is the note there with its content? Retries while the server errs for another reason."""
+    deadline = time.monotonic() + READ_BACK_SECONDS
+    while True:
+        try:
+            result = await client.call_tool("get_note", {"id": note})
+            if not result.is_error:
+                return (result.structured_content or {}).get("content") == note
+            if result.content[0].text.startswith("No note with id") or time.monotonic() > deadline:
+                return False
+        except Exception:  # noqa: BLE001 - a transport error is retried until the deadline
+            if time.monotonic() > deadline:
+                return False
+        await anyio.sleep(1)
+
+
+def resolve(host: str, address: str) -> None:
+    lookup = socket.getaddrinfo
+
+    def pinned(name, *args, **kwargs):
+        # anyio passes the name IDNA-encoded, as bytes
+        return lookup(address if name in (host, host.encode()) else name, *args, **kwargs)
+    socket.getaddrinfo = pinned
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Many tool calls from one official SDK 2.x client.")
+    parser.add_argument("url")
+    parser.add_argument("token")
+    parser.add_argument("mode", choices=["auto", "legacy"])
+    parser.add_argument("calls", type=int)
+    parser.add_argument("--pause", action="store_true")
+    parser.add_argument("--fresh-connections", action="store_true")
+    parser.add_argument("--for-seconds", type=float, default=0.0)
+    parser.add_argument("--resolve", metavar="HOST:ADDRESS")
+    parser.add_argument("--write", metavar="RUN", default="")
+    parser.add_argument("--until-stdin-closes", action="store_true")
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    options = sys.argv[5:]
-    seconds = float(options[options.index("--for-seconds") + 1]) if "--for-seconds" in options else 0.0
-    anyio.run(main, sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), "--pause" in options,
-              "--fresh-connections" in options, seconds)
+    arguments = parse(sys.argv[1:])
+    if arguments.resolve:
+        resolve(*arguments.resolve.rsplit(":", 1))
+    anyio.run(main, arguments)
