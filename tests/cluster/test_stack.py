@@ -101,8 +101,7 @@ def test_every_replica_seals_request_state_with_the_kept_shared_key():
     for pod in pods:
         logs = kubectl("logs", pod["metadata"]["name"])
         assert "MCP_STATE_KEYS is not set" not in logs and key not in logs
-    run_playbook("deploy.yml")
-    assert secret("mcp-server-request-state", "keys").split()[0] == key  # generated once, then kept
+    # That the key is generated once and then kept: test_undeploy_keeps_the_volume_and_...
 
 
 # --- MCP through the NodePort and through the Service ------------------------------------------
@@ -283,8 +282,9 @@ def test_check_mode_with_diff_runs_clean_and_changes_nothing():
 
 
 def test_undeploy_keeps_the_volume_and_a_redeploy_finds_the_document(token):
+    state_key = secret("mcp-server-request-state", "keys")
     run_playbook("undeploy.yml")
-    left = kubectl("get", "deployment,statefulset,service,hpa,pdb,networkpolicy,configmap,job,ingress",
+    left = kubectl("get", "deployment,statefulset,service,hpa,pdb,networkpolicy,configmap,job,ingress,httproute",
                    "-l", "app.kubernetes.io/part-of=kringen-mcp-server", "-o", "name").strip()
     assert left == "", left
     claims = kget("pvc")["items"]
@@ -295,6 +295,8 @@ def test_undeploy_keeps_the_volume_and_a_redeploy_finds_the_document(token):
     wait_ready("deployment", "mcp-server")
     got = asyncio.run(call_tool(token, "get_note", {"id": DOC_ID}))
     assert got["structuredContent"]["content"] == "kept across pods and restarts"
+    # The request-state key was generated once and then kept: states sealed before still open.
+    assert secret("mcp-server-request-state", "keys") == state_key
 
 
 if __name__ == "__main__":

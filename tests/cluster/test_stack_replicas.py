@@ -58,7 +58,7 @@ def spread():
 
 def test_a_2026_client_is_answered_by_several_pods_and_fails_nothing(spread):
     before = {pod: metric(pod, HTTP_IN) for pod in ready_pods()}
-    summary = finished(subprocess.Popen([*CALLS, token(), "auto", "300", "--fresh-connections"],
+    summary = finished(subprocess.Popen([*CALLS, token(), "auto", "100", "--fresh-connections"],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     assert summary["protocol_version"] == "2026-07-28"
     assert summary["failures"] == 0, summary["samples"]
@@ -69,7 +69,7 @@ def test_a_2026_client_is_answered_by_several_pods_and_fails_nothing(spread):
 def test_a_2025_session_is_served_by_several_pods_and_outlives_its_pod(spread):
     before = {pod: metric(pod, HTTP_IN) for pod in ready_pods()}
     made = {pod: metric(pod, SESSIONS_MADE) for pod in before}
-    client = subprocess.Popen([*CALLS, token(), "legacy", "100", "--pause", "--fresh-connections"],
+    client = subprocess.Popen([*CALLS, token(), "legacy", "60", "--pause", "--fresh-connections"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     half = json.loads(client.stdout.readline())
     assert half["event"] == "half" and half["protocol_version"] == "2025-11-25"
@@ -86,7 +86,7 @@ def test_a_2025_session_is_served_by_several_pods_and_outlives_its_pod(spread):
 
 def test_a_rolling_restart_under_both_eras_fails_no_call(spread):
     """Both clients call from before the restart until after its rollout is complete."""
-    clients = [subprocess.Popen([*CALLS, token(), mode, "50", "--fresh-connections", "--until-stdin-closes"],
+    clients = [subprocess.Popen([*CALLS, token(), mode, "10", "--fresh-connections", "--until-stdin-closes"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for mode in ("auto", "legacy")]
     time.sleep(3)
@@ -95,4 +95,4 @@ def test_a_rolling_restart_under_both_eras_fails_no_call(spread):
     time.sleep(3)
     for client in clients:  # communicate() closes the client's stdin: it stops
         summary = finished(client)
-        assert summary["failures"] == 0 and summary["calls"] >= 100, summary
+        assert summary["failures"] == 0 and summary["calls"] >= 20, summary
