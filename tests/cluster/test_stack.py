@@ -25,8 +25,8 @@ from mcp import ClientSession
 from mcp.client.websocket import websocket_client
 from websockets.exceptions import ConnectionClosed
 
-from conftest import (KUBECONFIG, NAMESPACE, NODE, REPO, kget, kubectl, run_playbook, run_pod, scratch_namespace,
-                      wait_ready)
+from conftest import (KUBECONFIG, NAMESPACE, NODE, REPO, kget, kubectl, ready_pods, run_playbook, run_pod,
+                      scratch_namespace, wait_ready)
 
 WS_URL, HTTP_URL, HEALTH_URL = f"ws://{NODE}/mcp", f"http://{NODE}/mcp", f"http://{NODE}/health"
 DOC_ID = f"cluster-{uuid.uuid4().hex[:8]}"
@@ -194,6 +194,10 @@ def test_document_survives_deleting_the_mongodb_pod(token):
         assert time.monotonic() < deadline, got
         time.sleep(2)
     assert got["structuredContent"]["content"] == "kept across pods and restarts"
+    # One server answering is not the stack whole again: wait for both, so the next test starts from it.
+    while len(ready_pods()) < 2:
+        assert time.monotonic() < deadline, f"server pods Ready after MongoDB came back: {ready_pods()}"
+        time.sleep(2)
 
 
 @pytest.mark.skipif(bool(os.environ.get("KRINGEN_USE_KUBECONFIG")), reason="the local cluster's provisioner")
@@ -267,10 +271,20 @@ def test_rolling_restart_closes_with_1001_and_loses_no_acknowledged_call(token):
     asyncio.run(scenario())
     assert close_codes and set(close_codes) == {1001}, close_codes
     assert len(acknowledged) > 20
-    missing = [n for n in acknowledged if asyncio.run(call_tool(token, "get_note", {"id": n})).get("isError")]
+    missing = [n for n in acknowledged if read_back(token, n).get("isError")]
     assert not missing, f"{len(missing)} acknowledged saves lost: {missing[:5]}"
-    got = asyncio.run(call_tool(token, "get_note", {"id": DOC_ID}))
-    assert got["structuredContent"]["title"] == "Survivor"
+    assert read_back(token, DOC_ID)["structuredContent"]["title"] == "Survivor"
+
+
+def read_back(token: str, note: str, seconds: float = 60) -> dict:
+    """get_note, retried while the NodePort refuses (a moment with no Ready server pod), not when it answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return asyncio.run(call_tool(token, "get_note", {"id": note}))
+        except OSError:
+            assert time.monotonic() < deadline, f"no server answered for {seconds:.0f}s"
+            time.sleep(1)
 
 
 # --- undeploy and redeploy ---------------------------------------------------------------------
