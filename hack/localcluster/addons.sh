@@ -9,10 +9,21 @@ source "$(dirname "$0")/lib.sh"
 resolve_binaries
 here="$(cd "$(dirname "$0")" && pwd)"
 
-COREDNS_IMAGE="$REGISTRY/kringen/coredns:$(built_version "$COREDNS_BIN")"
-bash "$here/../images/scratch-image.sh" "$COREDNS_IMAGE" "$COREDNS_BIN" >/dev/null
-sed -e "s|@IMAGE@|$COREDNS_IMAGE|g" -e "s|@DNS_IP@|$DNS_SERVICE_IP|g" -e "s|@DOMAIN@|$CLUSTER_DOMAIN|g" \
-  "$here/manifests/coredns.yaml" | kubectl_admin apply -f - >/dev/null
+# scratch_addon NAME BINARY [SED_EXPRESSION...]: the image kringen/NAME:<version> holding BINARY
+# FROM scratch (built once), and manifests/NAME.yaml applied with @IMAGE@, @VERSION@ and the
+# expressions' substitutions made.
+scratch_addon() {
+  local name="$1" binary="$2" version image
+  shift 2
+  version="$(built_version "$binary")"
+  image="$REGISTRY/kringen/$name:$version"
+  bash "$here/../images/scratch-image.sh" "$image" "$binary" >/dev/null
+  local edits=(-e "s|@IMAGE@|$image|g" -e "s|@VERSION@|$version|g") expression
+  for expression in "$@"; do edits+=(-e "$expression"); done
+  sed "${edits[@]}" "$here/manifests/$name.yaml" | kubectl_admin apply -f - >/dev/null
+}
+
+scratch_addon coredns "$COREDNS_BIN" "s|@DNS_IP@|$DNS_SERVICE_IP|g" "s|@DOMAIN@|$CLUSTER_DOMAIN|g"
 
 # --- volumes: local-path-provisioner ---------------------------------------------------------
 stop_daemon provisioner   # the host-directory provisioner.py that came before it
@@ -56,18 +67,13 @@ start_daemon metrics-server "$METRICS_SERVER_BIN" \
   --metric-resolution 15s
 
 # --- NetworkPolicies: kube-network-policies -------------------------------------------------
-NETPOL_IMAGE="$REGISTRY/kringen/kube-network-policies:$(built_version "$KUBE_NETWORK_POLICIES_BIN")"
-bash "$here/../images/scratch-image.sh" "$NETPOL_IMAGE" "$KUBE_NETWORK_POLICIES_BIN" >/dev/null
-sed -e "s|@IMAGE@|$NETPOL_IMAGE|g" -e "s|@NODE_NAME@|$NODE_NAME|g" -e "s|@QUEUE@|$NETPOL_QUEUE|g" \
-  "$here/manifests/kube-network-policies.yaml" | kubectl_admin apply -f - >/dev/null
+scratch_addon kube-network-policies "$KUBE_NETWORK_POLICIES_BIN" "s|@NODE_NAME@|$NODE_NAME|g" \
+  "s|@QUEUE@|$NETPOL_QUEUE|g"
 
 # --- gateway: Gateway API CRDs and Traefik -------------------------------------------------------
 kubectl_admin apply --server-side --force-conflicts -f "$GATEWAY_API_CRDS" >/dev/null
 kubectl_admin wait --for=condition=Established --timeout=60s -f "$GATEWAY_API_CRDS" >/dev/null
-TRAEFIK_IMAGE="$REGISTRY/kringen/traefik:$(built_version "$TRAEFIK_BIN")"
-bash "$here/../images/scratch-image.sh" "$TRAEFIK_IMAGE" "$TRAEFIK_BIN" >/dev/null
-sed -e "s|@IMAGE@|$TRAEFIK_IMAGE|g" -e "s|@VERSION@|$(built_version "$TRAEFIK_BIN")|g" \
-  "$here/manifests/traefik.yaml" | kubectl_admin apply -f - >/dev/null
+scratch_addon traefik "$TRAEFIK_BIN"
 
 kubectl_admin -n kube-system rollout status deployment/coredns --timeout=180s >/dev/null
 kubectl_admin -n kube-system rollout status daemonset/kube-network-policies --timeout=180s >/dev/null

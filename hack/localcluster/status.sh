@@ -23,17 +23,12 @@ check "node $NODE_NAME Ready" node_ready
 check "cluster DNS" dns_answers
 check "metrics API (kubectl top)" kubectl_admin get --raw "/apis/metrics.k8s.io/v1beta1/nodes/$NODE_NAME"
 check "StorageClass standard" kubectl_admin get storageclass standard
-netpol_ready() {
-  [[ "$(kubectl_admin -n kube-system get daemonset kube-network-policies -o jsonpath='{.status.numberReady}')" == 1 ]]
-}
-check "kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN")" netpol_ready
-traefik_ready() {
-  [[ "$(kubectl_admin -n traefik get deployment traefik -o jsonpath='{.status.readyReplicas}')" == 1 ]]
-}
-check "Traefik $(built_version "$TRAEFIK_BIN")" traefik_ready
-gateway_programmed() {
-  [[ "$(kubectl_admin -n traefik get gateway mcp-gateway -o jsonpath='{.status.conditions[?(@.type=="Programmed")].status}')" == True ]]
-}
-check "Gateway mcp-gateway" gateway_programmed
+# field_is NAMESPACE OBJECT JSONPATH VALUE: does the object's field hold VALUE?
+field_is() { [[ "$(kubectl_admin -n "$1" get "$2" -o jsonpath="$3")" == "$4" ]]; }
+check "kube-network-policies $(built_version "$KUBE_NETWORK_POLICIES_BIN")" \
+  field_is kube-system daemonset/kube-network-policies '{.status.numberReady}' 1
+check "Traefik $(built_version "$TRAEFIK_BIN")" field_is traefik deployment/traefik '{.status.readyReplicas}' 1
+check "Gateway mcp-gateway" \
+  field_is traefik gateway/mcp-gateway '{.status.conditions[?(@.type=="Programmed")].status}' True
 echo "KUBECONFIG=$KUBECONFIG_ADMIN"
 exit "$healthy"

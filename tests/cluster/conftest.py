@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -11,9 +12,18 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = os.environ.get("MCP_NAMESPACE", "mcp-server")
 NODE = os.environ.get("MCP_NODE_ADDRESS", "127.0.0.1:30800")
+# The local gateway (Traefik): its Ingress and HTTPRoute match this host name (inventories/local's
+# server_ingress_host); the tests send it as Host to the node's loopback address.
+GATEWAY_HOST, GATEWAY_ADDRESS = "mcp.localtest.me", "127.0.0.1"
+GATEWAY_PORTS = {"ingress": 30880, "httproute": 30881}
+# The official Python SDK 2.x (its own virtualenv), and its script of many calls (app/tests/sdk2/calls.py).
+SDK2_PYTHON = os.environ.get("MCP_SDK2_PYTHON", str(REPO / ".venv-sdk2/bin/python"))
+SDK2_CALLS = [SDK2_PYTHON, str(REPO / "app/tests/sdk2/calls.py")]
 
 
 def kubectl_path() -> str:
@@ -61,8 +71,24 @@ def kget(*args: str) -> dict:
     return json.loads(kubectl("get", *args, "-o", "json"))
 
 
+def secret(name: str, key: str) -> str:
+    return base64.b64decode(kget("secret", name)["data"][key]).decode()
+
+
+@pytest.fixture(scope="module")
+def token() -> str:
+    """The server's first bearer token (kept across undeploy and redeploy)."""
+    return secret("mcp-server-auth", "tokens").split()[0]
+
+
 def wait_ready(kind: str, name: str, timeout: int = 300) -> None:
     kubectl("rollout", "status", f"{kind}/{name}", f"--timeout={timeout}s", timeout=timeout + 30)
+
+
+def wait_stack_ready() -> None:
+    """Every workload of the stack rolled out."""
+    for kind, name in (("deployment", "mcp-server"), ("statefulset", "mongodb"), ("deployment", "mongo-express")):
+        wait_ready(kind, name)
 
 
 def run_playbook(name: str, *extra: str) -> subprocess.CompletedProcess:

@@ -25,21 +25,12 @@ from mcp import ClientSession
 from mcp.client.websocket import websocket_client
 from websockets.exceptions import ConnectionClosed
 
-from conftest import (KUBECONFIG, NAMESPACE, NODE, REPO, kget, kubectl, ready_pods, run_playbook, run_pod,
-                      scratch_namespace, wait_ready)
+from conftest import (KUBECONFIG, NAMESPACE, NODE, REPO, SDK2_PYTHON, SERVER_SELECTOR, kget, kubectl, ready_pods,
+                      run_playbook, run_pod, scratch_namespace, secret, wait_ready, wait_stack_ready)
 
 WS_URL, HTTP_URL, HEALTH_URL = f"ws://{NODE}/mcp", f"http://{NODE}/mcp", f"http://{NODE}/health"
 DOC_ID = f"cluster-{uuid.uuid4().hex[:8]}"
 CLIENTS_NAMESPACE = "mcp-clients"  # inventories/local: scaling_server_ingress_namespaces
-
-
-def secret(name: str, key: str) -> str:
-    return base64.b64decode(kget("secret", name)["data"][key]).decode()
-
-
-@pytest.fixture(scope="module")
-def token() -> str:
-    return secret("mcp-server-auth", "tokens").split()[0]
 
 
 def ws_url_with(token: str) -> str:
@@ -57,7 +48,7 @@ async def call_tool(token: str, name: str, arguments: dict) -> dict:
 def wait_old_pods_gone(timeout: int) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pods = kget("pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server")["items"]
+        pods = kget("pods", "-l", SERVER_SELECTOR)["items"]
         if len(pods) == 2 and not any(p["metadata"].get("deletionTimestamp") for p in pods):
             return
         time.sleep(1)
@@ -67,13 +58,11 @@ def wait_old_pods_gone(timeout: int) -> None:
 # --- rollout and objects -------------------------------------------------------------------
 
 def test_everything_rolled_out(token):
-    wait_ready("deployment", "mcp-server")
-    wait_ready("statefulset", "mongodb")
-    wait_ready("deployment", "mongo-express")
+    wait_stack_ready()
     wait_old_pods_gone(120)  # a rollout just before (deploy.yml) leaves draining pods for a while
     deployment = kget("deployment", "mcp-server")
     assert deployment["status"]["readyReplicas"] == 2
-    pods = kget("pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server")["items"]
+    pods = kget("pods", "-l", SERVER_SELECTOR)["items"]
     ready = [p for p in pods if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"]["conditions"])]
     assert len(ready) == 2
     assert kget("hpa", "mcp-server-hpa")["spec"]["maxReplicas"] == 10
@@ -97,7 +86,7 @@ def test_every_replica_seals_request_state_with_the_kept_shared_key():
     assert volumes["state-keys"]["secret"]["secretName"] == "mcp-server-request-state"
     config = kget("configmap", "mcp-server-config")["data"]
     assert config["MCP_STATE_KEYS_FILE"] == "/var/run/secrets/mcp-state/keys" and key not in json.dumps(config)
-    pods = kget("pods", "-l", "app.kubernetes.io/name=mcp-server,app.kubernetes.io/component=server")["items"]
+    pods = kget("pods", "-l", SERVER_SELECTOR)["items"]
     for pod in pods:
         logs = kubectl("logs", pod["metadata"]["name"])
         assert "MCP_STATE_KEYS is not set" not in logs and key not in logs
@@ -123,8 +112,7 @@ def test_sdk1_websocket_client_through_the_nodeport(token):
 
 
 def test_sdk2_streamable_http_client_through_the_nodeport(token):
-    python = os.environ.get("MCP_SDK2_PYTHON", str(REPO / ".venv-sdk2/bin/python"))
-    out = subprocess.run([python, str(REPO / "app/tests/sdk2/roundtrip.py"), HTTP_URL, token, "legacy"],
+    out = subprocess.run([SDK2_PYTHON, str(REPO / "app/tests/sdk2/roundtrip.py"), HTTP_URL, token, "legacy"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     seen = json.loads(out.stdout.strip().splitlines()[-1])

@@ -9,27 +9,18 @@ calls go to every server pod, as in production behind a gateway."""
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import subprocess
 import threading
 import time
 import urllib.request
 import uuid
 
-import pytest
 
-from conftest import KUBECONFIG, KUBECTL, REPO, SERVER_SELECTOR, kget, kubectl, ready_pods, wait_ready
+from conftest import (GATEWAY_ADDRESS, GATEWAY_HOST, GATEWAY_PORTS, KUBECONFIG, KUBECTL, REPO, SDK2_CALLS,
+                      SERVER_SELECTOR, kget, kubectl, ready_pods, wait_stack_ready)
 
-HOST, ADDRESS, GATEWAY_PORT = "mcp.localtest.me", "127.0.0.1", 30881  # as in test_stack_gateway.py
-SDK2_PYTHON = os.environ.get("MCP_SDK2_PYTHON", str(REPO / ".venv-sdk2/bin/python"))
 STACK = "app.kubernetes.io/part-of=kringen-mcp-server"
-
-
-@pytest.fixture(scope="module")
-def token() -> str:
-    return base64.b64decode(kget("secret", "mcp-server-auth")["data"]["tokens"]).decode().split()[0]
 
 
 class Writer:
@@ -38,8 +29,8 @@ class Writer:
 
     def __init__(self, token: str):
         self.process = subprocess.Popen(
-            [SDK2_PYTHON, str(REPO / "app/tests/sdk2/calls.py"), f"http://{HOST}:{GATEWAY_PORT}/mcp", token, "auto",
-             "20", "--fresh-connections", "--until-stdin-closes", "--resolve", f"{HOST}:{ADDRESS}",
+            [*SDK2_CALLS, f"http://{GATEWAY_HOST}:{GATEWAY_PORTS['httproute']}/mcp", token, "auto", "20",
+             "--fresh-connections", "--until-stdin-closes", "--resolve", f"{GATEWAY_HOST}:{GATEWAY_ADDRESS}",
              "--write", f"fault-{uuid.uuid4().hex[:6]}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -75,9 +66,7 @@ class ReadySampler:
 
 
 def stack_whole() -> None:
-    wait_ready("deployment", "mcp-server")
-    wait_ready("statefulset", "mongodb")
-    wait_ready("deployment", "mongo-express")
+    wait_stack_ready()
     deadline = time.monotonic() + 120
     while len(ready_pods()) < 2:
         assert time.monotonic() < deadline, f"server pods Ready: {ready_pods()}"

@@ -13,9 +13,7 @@ Host header is sent and no name is looked up anywhere."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import socket
 import subprocess
 import threading
@@ -25,18 +23,9 @@ import pytest
 from mcp import ClientSession
 from mcp.client.websocket import websocket_client
 
-from conftest import HTTP_IN, REPO, kget, metric, ready_pods, served
+from conftest import GATEWAY_ADDRESS, GATEWAY_HOST, GATEWAY_PORTS, HTTP_IN, SDK2_CALLS, kget, metric, ready_pods, served
 
-HOST = "mcp.localtest.me"
-ADDRESS = "127.0.0.1"
-GATEWAYS = {"ingress": 30880, "httproute": 30881}
 IDLE_SECONDS = 75
-SDK2_PYTHON = os.environ.get("MCP_SDK2_PYTHON", str(REPO / ".venv-sdk2/bin/python"))
-
-
-@pytest.fixture(scope="module")
-def token() -> str:
-    return base64.b64decode(kget("secret", "mcp-server-auth")["data"]["tokens"]).decode().split()[0]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -44,14 +33,14 @@ def pinned_host():
     lookup = socket.getaddrinfo
 
     def pinned(name, *args, **kwargs):
-        return lookup(ADDRESS if name in (HOST, HOST.encode()) else name, *args, **kwargs)
+        return lookup(GATEWAY_ADDRESS if name in (GATEWAY_HOST, GATEWAY_HOST.encode()) else name, *args, **kwargs)
     socket.getaddrinfo = pinned
     yield
     socket.getaddrinfo = lookup
 
 
 def ws_url(token: str, port: int) -> str:
-    return f"ws://mcp:{token}@{HOST}:{port}/mcp"
+    return f"ws://mcp:{token}@{GATEWAY_HOST}:{port}/mcp"
 
 
 class IdleSessions:
@@ -65,7 +54,7 @@ class IdleSessions:
         self.thread.start()
 
     async def _run(self) -> None:
-        await asyncio.gather(*(self._one(name, port) for name, port in GATEWAYS.items()))
+        await asyncio.gather(*(self._one(name, port) for name, port in GATEWAY_PORTS.items()))
 
     async def _one(self, name: str, port: int) -> None:
         try:
@@ -74,7 +63,7 @@ class IdleSessions:
                     await session.initialize()
                     opened = time.monotonic()
                     self.results[name] = "open"
-                    if len(self.results) == len(GATEWAYS):
+                    if len(self.results) == len(GATEWAY_PORTS):
                         self.opened.set()
                     await asyncio.sleep(IDLE_SECONDS)
                     result = await session.call_tool("list_notes", {"limit": 1})
@@ -90,8 +79,8 @@ def idle_sessions(token):
 
 
 def calls(token: str, port: int, mode: str, count: int) -> dict:
-    out = subprocess.run([SDK2_PYTHON, str(REPO / "app/tests/sdk2/calls.py"), f"http://{HOST}:{port}/mcp", token,
-                          mode, str(count), "--resolve", f"{HOST}:{ADDRESS}"],
+    out = subprocess.run([*SDK2_CALLS, f"http://{GATEWAY_HOST}:{port}/mcp", token, mode, str(count),
+                          "--resolve", f"{GATEWAY_HOST}:{GATEWAY_ADDRESS}"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -105,13 +94,13 @@ def test_the_gateway_accepted_the_route_and_both_idle_sessions_opened(idle_sessi
     assert conditions.get("Accepted") == "True" and conditions.get("ResolvedRefs") == "True", parent["conditions"]
     assert "sessionPersistence" not in route["spec"]["rules"][0]
     assert idle_sessions.opened.wait(60), "no WebSocket session through the gateways within 60 s"
-    assert idle_sessions.results == {name: "open" for name in GATEWAYS}, idle_sessions.results
+    assert idle_sessions.results == {name: "open" for name in GATEWAY_PORTS}, idle_sessions.results
 
 
-@pytest.mark.parametrize("gateway", GATEWAYS)
+@pytest.mark.parametrize("gateway", GATEWAY_PORTS)
 def test_sdk1_websocket_session_through_the_gateway(token, gateway):
     async def scenario() -> dict:
-        async with websocket_client(ws_url(token, GATEWAYS[gateway])) as (read, write):
+        async with websocket_client(ws_url(token, GATEWAY_PORTS[gateway])) as (read, write):
             async with ClientSession(read, write) as session:
                 init = await session.initialize()
                 assert init.serverInfo.name == "kringen-mcp-server"
@@ -123,13 +112,13 @@ def test_sdk1_websocket_session_through_the_gateway(token, gateway):
 
 
 @pytest.mark.parametrize("mode,version", [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
-@pytest.mark.parametrize("gateway", GATEWAYS)
+@pytest.mark.parametrize("gateway", GATEWAY_PORTS)
 def test_sdk2_calls_through_the_gateway_spread_over_the_pods(token, gateway, mode, version):
     """One keep-alive connection to the gateway: it balances requests, not connections."""
     pods = ready_pods()
     assert len(pods) >= 2, pods
     before = {pod: metric(pod, HTTP_IN) for pod in pods}
-    summary = calls(token, GATEWAYS[gateway], mode, 40)
+    summary = calls(token, GATEWAY_PORTS[gateway], mode, 40)
     assert summary["protocol_version"] == version
     assert summary["failures"] == 0, summary["samples"]
     took = served(before)
@@ -139,7 +128,7 @@ def test_sdk2_calls_through_the_gateway_spread_over_the_pods(token, gateway, mod
 def test_websockets_left_idle_past_the_common_60_s_still_answer(idle_sessions):
     idle_sessions.thread.join(IDLE_SECONDS + 60)
     assert not idle_sessions.thread.is_alive(), idle_sessions.results
-    for gateway in GATEWAYS:
+    for gateway in GATEWAY_PORTS:
         result = idle_sessions.results[gateway]
         assert isinstance(result, dict), f"{gateway}: {result}"
         assert result["idle"] >= IDLE_SECONDS and result["error"] is False, result

@@ -5,24 +5,17 @@ the session outlives the pod that created it, and a rolling restart under both l
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import subprocess
 import time
 
 import pytest
 
-from conftest import HTTP_IN, NODE, REPO, kget, kubectl, metric, ready_pods, run_playbook, served
+from conftest import HTTP_IN, NODE, SDK2_CALLS, kget, kubectl, metric, ready_pods, run_playbook, served
 
 HTTP_URL = f"http://{NODE}/mcp"
 REPLICAS = 3
-SDK2_PYTHON = os.environ.get("MCP_SDK2_PYTHON", str(REPO / ".venv-sdk2/bin/python"))
-CALLS = [SDK2_PYTHON, str(REPO / "app/tests/sdk2/calls.py"), HTTP_URL]
-
-
-def token() -> str:
-    return base64.b64decode(kget("secret", "mcp-server-auth")["data"]["tokens"]).decode().split()[0]
+CALLS = [*SDK2_CALLS, HTTP_URL]
 
 
 SESSIONS_MADE = 'mcp_sessions_total{transport="streamable_http"}'
@@ -56,9 +49,9 @@ def spread():
     run_playbook("deploy.yml")  # the inventory's settings again
 
 
-def test_a_2026_client_is_answered_by_several_pods_and_fails_nothing(spread):
+def test_a_2026_client_is_answered_by_several_pods_and_fails_nothing(spread, token):
     before = {pod: metric(pod, HTTP_IN) for pod in ready_pods()}
-    summary = finished(subprocess.Popen([*CALLS, token(), "auto", "100", "--fresh-connections"],
+    summary = finished(subprocess.Popen([*CALLS, token, "auto", "100", "--fresh-connections"],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     assert summary["protocol_version"] == "2026-07-28"
     assert summary["failures"] == 0, summary["samples"]
@@ -66,10 +59,10 @@ def test_a_2026_client_is_answered_by_several_pods_and_fails_nothing(spread):
     assert sum(1 for n in took.values() if n > 0) >= 2, took
 
 
-def test_a_2025_session_is_served_by_several_pods_and_outlives_its_pod(spread):
+def test_a_2025_session_is_served_by_several_pods_and_outlives_its_pod(spread, token):
     before = {pod: metric(pod, HTTP_IN) for pod in ready_pods()}
     made = {pod: metric(pod, SESSIONS_MADE) for pod in before}
-    client = subprocess.Popen([*CALLS, token(), "legacy", "60", "--pause", "--fresh-connections"],
+    client = subprocess.Popen([*CALLS, token, "legacy", "60", "--pause", "--fresh-connections"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     half = json.loads(client.stdout.readline())
     assert half["event"] == "half" and half["protocol_version"] == "2025-11-25"
@@ -84,9 +77,9 @@ def test_a_2025_session_is_served_by_several_pods_and_outlives_its_pod(spread):
     assert summary["failures"] == 0, summary["samples"]
 
 
-def test_a_rolling_restart_under_both_eras_fails_no_call(spread):
+def test_a_rolling_restart_under_both_eras_fails_no_call(spread, token):
     """Both clients call from before the restart until after its rollout is complete."""
-    clients = [subprocess.Popen([*CALLS, token(), mode, "10", "--fresh-connections", "--until-stdin-closes"],
+    clients = [subprocess.Popen([*CALLS, token, mode, "10", "--fresh-connections", "--until-stdin-closes"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for mode in ("auto", "legacy")]
     time.sleep(3)

@@ -1,20 +1,22 @@
 """Runs under the official MCP Python SDK 2.x: many tool calls from one client, for the cluster
-tests of interchangeable replicas. In legacy mode they all go over one 2025-11-25 session; in auto
-mode the client negotiates 2026-07-28 and every call stands alone.
+tests of interchangeable replicas, the gateway and faults. In legacy mode they all go over one
+2025-11-25 session; in auto mode the client negotiates 2026-07-28 and every call stands alone.
 
-usage: python calls.py URL TOKEN MODE CALLS [--pause] [--fresh-connections] [--for-seconds S]
-                      [--resolve HOST:ADDRESS] [--write RUN] [--until-stdin-closes]
-With --pause, after half the calls it prints {"event": "half", ...} and waits for a line on stdin
-(the test deletes a pod meanwhile), then makes the rest. With --fresh-connections every request
-opens a new TCP connection, as behind a gateway that spreads requests over the pods (a Service
-balances connections, not requests). With --for-seconds it goes on calling until S seconds have
-passed (at least CALLS calls), 20 ms apart, so that a long run does not starve the cluster it
-tests; with --until-stdin-closes it goes on (20 ms apart too) until its standard input closes, so a
-test stops it when what it waits for (a rollout) is over. With --resolve, HOST (the URL's host name, sent as the Host header) is reached at ADDRESS, as
-curl's --resolve does: a gateway's host-based route is tested without a DNS name. Prints one JSON
-summary line at the end. With --write, every call saves a note of its own (RUN-0, RUN-1, ...) instead
-of listing notes; at the end each note whose save was acknowledged is read back, and the summary
-counts those that are missing ("lost"), which is what the fault tests assert on.
+usage: python calls.py URL TOKEN MODE CALLS [--pause] [--fresh-connections] [--until-stdin-closes]
+                      [--resolve HOST:ADDRESS] [--write RUN]
+--pause: after half the calls, print {"event": "half", ...} and wait for a line on stdin (the test
+  deletes a pod meanwhile), then make the rest.
+--fresh-connections: a new TCP connection per request, as behind a gateway that spreads requests
+  over the pods (a Service balances connections, not requests).
+--until-stdin-closes: go on (at least CALLS calls, 20 ms apart) until stdin closes, so a test stops
+  the client when what it waits for (a rollout, a fault's recovery) is over.
+--resolve: reach HOST (the URL's host name, sent as the Host header) at ADDRESS, as curl's
+  --resolve does, so a gateway's host-based route is tested without a DNS name.
+--write: every call saves a note of its own (RUN-0, RUN-1, ...) instead of listing notes; at the
+  end each note whose save was acknowledged is read back, and the summary counts the missing ones
+  ("lost"), which is what the fault tests assert on.
+A transport failure can end the SDK client itself, not only the call: that counts as a failure too,
+and a new client carries on. Prints one JSON summary line at the end.
 """
 
 import argparse
@@ -32,12 +34,39 @@ from mcp.shared._httpx_utils import MCP_DEFAULT_SSE_READ_TIMEOUT, MCP_DEFAULT_TI
 READ_BACK_SECONDS = 60  # how long a read-back retries a note that errs (not one that is missing)
 
 
+class Calls:
+    """The calls made so far, and what became of them."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.made = 0
+        self.failures: list[str] = []
+        self.acknowledged: list[str] = []
+        self.stdin_closed = anyio.Event()
+
+    def going_on(self) -> bool:
+        return self.made < self.args.calls or (self.args.until_stdin_closes and not self.stdin_closed.is_set())
+
+    async def one(self, client: Client) -> None:
+        i, note = self.made, f"{self.args.write}-{self.made}"
+        self.made += 1
+        try:
+            if self.args.write:
+                result = await client.call_tool("save_note", {"id": note, "title": note, "content": note})
+            else:
+                result = await client.call_tool("list_notes", {"limit": 1})
+        except Exception as exc:  # noqa: BLE001 - every failed call is counted and quoted
+            self.failures.append(f"call {i}: {type(exc).__name__}: {exc}")
+            return
+        if result.is_error:
+            self.failures.append(f"call {i}: {result.content[0].text}")
+        elif self.args.write:
+            self.acknowledged.append(note)
+
+
 async def main(args: argparse.Namespace) -> None:
-    failures: list[str] = []
-    acknowledged: list[str] = []
-    deadline = time.monotonic() + args.for_seconds
-    stdin_closed = anyio.Event()
-    paced = args.for_seconds or args.until_stdin_closes
+    calls = Calls(args)
+    protocol_version = None
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {args.token}"},
                               timeout=httpx2.Timeout(MCP_DEFAULT_TIMEOUT, read=MCP_DEFAULT_SSE_READ_TIMEOUT),
                               limits=httpx2.Limits(max_keepalive_connections=0 if args.fresh_connections else 20))
@@ -45,48 +74,30 @@ async def main(args: argparse.Namespace) -> None:
     def connect() -> Client:
         return Client(streamable_http_client(args.url, http_client=http), mode=args.mode)
 
-    def going_on(i: int) -> bool:
-        return i < args.calls or time.monotonic() < deadline or (args.until_stdin_closes and not stdin_closed.is_set())
-
-    i = 0
-    protocol_version = None
     async with http, anyio.create_task_group() as background:
         if args.until_stdin_closes:
-            background.start_soon(wait_for_eof, stdin_closed)
-        # A transport failure can end the SDK client itself (not only the call): count it, connect again.
-        while going_on(i):
+            background.start_soon(wait_for_eof, calls.stdin_closed)
+        while calls.going_on():
             try:
                 async with connect() as client:
                     protocol_version = client.protocol_version
-                    while going_on(i):
-                        if args.pause and i == args.calls // 2:
+                    while calls.going_on():
+                        if args.pause and calls.made == args.calls // 2:
                             print(json.dumps({"event": "half", "protocol_version": protocol_version}), flush=True)
                             await anyio.to_thread.run_sync(sys.stdin.readline)
-                        note = f"{args.write}-{i}"
-                        try:
-                            if args.write:
-                                result = await client.call_tool("save_note", {"id": note, "title": note, "content": note})
-                            else:
-                                result = await client.call_tool("list_notes", {"limit": 1})
-                            if result.is_error:
-                                failures.append(f"call {i}: {result.content[0].text}")
-                            elif args.write:
-                                acknowledged.append(note)
-                        except Exception as exc:  # noqa: BLE001 - every failed call is counted and quoted
-                            failures.append(f"call {i}: {type(exc).__name__}: {exc}")
-                        i += 1
-                        if paced:
+                        await calls.one(client)
+                        if args.until_stdin_closes:
                             await anyio.sleep(0.02)
-            except Exception as exc:  # noqa: BLE001 - as above, for the client as a whole
-                failures.append(f"client ended at call {i}: {type(exc).__name__}: {exc}")
-                i += 1
+            except Exception as exc:  # noqa: BLE001 - the client as a whole ended: count it, connect again
+                calls.failures.append(f"client ended at call {calls.made}: {type(exc).__name__}: {exc}")
+                calls.made += 1
                 await anyio.sleep(0.2)
-        summary = {"event": "done", "protocol_version": protocol_version, "calls": i,
-                   "failures": len(failures), "samples": failures[:5]}
+        summary = {"event": "done", "protocol_version": protocol_version, "calls": calls.made,
+                   "failures": len(calls.failures), "samples": calls.failures[:5]}
         if args.write:
             async with connect() as client:
-                lost = [note for note in acknowledged if not await read_back(client, note)]
-            summary.update(acknowledged=len(acknowledged), lost=len(lost), lost_samples=lost[:5])
+                lost = [note for note in calls.acknowledged if not await read_back(client, note)]
+            summary.update(acknowledged=len(calls.acknowledged), lost=len(lost), lost_samples=lost[:5])
         print(json.dumps(summary), flush=True)
         background.cancel_scope.cancel()
 
@@ -130,7 +141,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("calls", type=int)
     parser.add_argument("--pause", action="store_true")
     parser.add_argument("--fresh-connections", action="store_true")
-    parser.add_argument("--for-seconds", type=float, default=0.0)
     parser.add_argument("--resolve", metavar="HOST:ADDRESS")
     parser.add_argument("--write", metavar="RUN", default="")
     parser.add_argument("--until-stdin-closes", action="store_true")
