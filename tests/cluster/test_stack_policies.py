@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import NAMESPACE, NODE, SERVER_SELECTOR, kubectl, run_pod, scratch_namespace, wait_stack_ready
+from conftest import NAMESPACE, NODE, kubectl, ready_pods, run_pod, scratch_namespace, wait_stack_ready
 
 PROBE_IMAGE = "127.0.0.1:5000/kringen/python:3.11-bookworm"
 NODE_IP = "10.99.0.1"                    # the local cluster's node address (hack/localcluster/lib.sh)
@@ -137,5 +137,5 @@ def test_probes_nodeport_and_the_pod_proxy_still_reach_the_server():
     assert int(deployment) >= 2  # the kubelet's readiness probes pass
     with urllib.request.urlopen(f"http://{NODE}/health", timeout=10) as response:
         assert response.status == 200
-    pod = kubectl("get", "pods", "-l", SERVER_SELECTOR, "-o", "jsonpath={.items[0].metadata.name}")
+    pod = ready_pods()[0]  # not one still terminating after an earlier rollout
     assert "mcp_" in kubectl("get", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:8080/proxy/metrics")
