@@ -121,23 +121,36 @@ wait_for() {
 
 # resolve_binaries: the directories/paths of the binaries built from the Go module proxy (building
 # what is missing). Exported, so the scripts up.sh runs reuse them instead of asking again.
+# Cold, the builds run in two lanes: one Go build alone leaves a core idle while it downloads
+# modules and links, and the two lanes are balanced by measured build times (about 10 min each).
 resolve_binaries() {
   [[ -n "${KUBERNETES_BIN:-}" && -n "${ETCD_BIN:-}" && -n "${COREDNS_BIN:-}" && -n "${FERRETDB_BIN:-}" \
      && -n "${METRICS_SERVER_BIN:-}" && -n "${LOCAL_PATH_PROVISIONER_BIN:-}" && -n "${KUBE_NETWORK_POLICIES_BIN:-}" \
      && -n "${TRAEFIK_BIN:-}" && -n "${GATEWAY_API_CRDS:-}" ]] \
      && return 0
-  local build
-  build="$(dirname "${BASH_SOURCE[0]}")/../build"
-  # `|| return`: a step runs this where errexit is off, and a failed build must fail the step.
-  KUBERNETES_BIN="$(bash "$build/kubernetes.sh" | tail -1)" || return
-  ETCD_BIN="$(bash "$build/etcd.sh" | tail -1)" || return
-  COREDNS_BIN="$(bash "$build/coredns.sh" | tail -1)" || return
-  FERRETDB_BIN="$(bash "$build/ferretdb.sh" | tail -1)" || return
-  METRICS_SERVER_BIN="$(bash "$build/metrics-server.sh" | tail -1)" || return
-  LOCAL_PATH_PROVISIONER_BIN="$(bash "$build/local-path-provisioner.sh" | tail -1)" || return
-  KUBE_NETWORK_POLICIES_BIN="$(bash "$build/kube-network-policies.sh" | tail -1)" || return
-  TRAEFIK_BIN="$(bash "$build/traefik.sh" | tail -1)" || return
-  GATEWAY_API_CRDS="$(bash "$build/gateway-api.sh" | tail -1)" || return
+  local results lane_a lane_b rc=0
+  results="$(mktemp -d)"
+  build_lane "$results/a" kubernetes=KUBERNETES_BIN local-path-provisioner=LOCAL_PATH_PROVISIONER_BIN \
+    kube-network-policies=KUBE_NETWORK_POLICIES_BIN ferretdb=FERRETDB_BIN gateway-api=GATEWAY_API_CRDS &
+  lane_a=$!
+  build_lane "$results/b" traefik=TRAEFIK_BIN etcd=ETCD_BIN coredns=COREDNS_BIN metrics-server=METRICS_SERVER_BIN &
+  lane_b=$!
+  wait "$lane_a" || rc=$?
+  wait "$lane_b" || rc=$?
+  if ((rc == 0)); then source "$results/a" && source "$results/b" || rc=$?; fi
+  rm -rf "$results"
+  ((rc == 0)) || return "$rc"
   export KUBERNETES_BIN ETCD_BIN COREDNS_BIN FERRETDB_BIN METRICS_SERVER_BIN LOCAL_PATH_PROVISIONER_BIN \
     KUBE_NETWORK_POLICIES_BIN TRAEFIK_BIN GATEWAY_API_CRDS
+}
+
+# build_lane RESULTS SCRIPT=VARIABLE...: run hack/build/SCRIPT.sh for each in turn, appending
+# VARIABLE=<the path it printed last> to RESULTS; stop at the first failure.
+build_lane() {
+  local results="$1" spec path
+  shift
+  for spec; do
+    path="$(bash "$(dirname "${BASH_SOURCE[0]}")/../build/${spec%%=*}.sh" | tail -1)" || return
+    printf '%s=%q\n' "${spec#*=}" "$path" >>"$results"
+  done
 }
