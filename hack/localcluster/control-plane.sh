@@ -41,6 +41,7 @@ start_daemon kube-controller-manager "$(k8s_bin kube-controller-manager)" \
   --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" \
   --use-service-account-credentials --allocate-node-cidrs=true --cluster-cidr "$POD_CIDR" \
   --node-cidr-mask-size 24 --service-cluster-ip-range "$SERVICE_CIDR" \
+  --horizontal-pod-autoscaler-sync-period 5s \
   --leader-elect=false --bind-address 127.0.0.1 --v=1
 
 start_daemon kube-scheduler "$(k8s_bin kube-scheduler)" \

@@ -60,10 +60,12 @@ def scratch_namespace(name: str):
 
 
 def run_pod(namespace: str, image: str, *command: str) -> str:
-    """Start a bare pod running COMMAND; return its name."""
+    """Start a bare pod running COMMAND; return its name. It is killed at once when deleted (a
+    command such as `sleep` ignores SIGTERM, and would hold its namespace's deletion for 30 s)."""
     name = f"probe-{uuid.uuid4().hex[:6]}"
-    kubectl("run", name, f"--image={image}", "--image-pull-policy=IfNotPresent", "--restart=Never", "--command", "--",
-            *command, namespace=namespace)
+    kubectl("run", name, f"--image={image}", "--image-pull-policy=IfNotPresent", "--restart=Never",
+            '--overrides={"spec": {"terminationGracePeriodSeconds": 0}}', "--command", "--", *command,
+            namespace=namespace)
     return name
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
 import threading
 import time
 
-from conftest import NODE, REPO, kget, kubectl, run_playbook
+from conftest import KUBECONFIG, KUBECTL, NAMESPACE, NODE, REPO, kget, kubectl, run_playbook
 
 HOST, PORT = NODE.rsplit(":", 1)
 assert HOST.startswith("127."), "the load goes to loopback only"
@@ -93,6 +94,34 @@ class Load:
         await asyncio.gather(*(self._connection(deadline) for _ in range(LOAD_CONNECTIONS)))
 
 
+class ReplicaWatch:
+    """Every value of the Deployment's spec.replicas while in the block (a kubectl watch)."""
+
+    def __enter__(self) -> ReplicaWatch:
+        self.seen: list[int] = []
+        self.process = subprocess.Popen(
+            [KUBECTL, "--kubeconfig", KUBECONFIG, "-n", NAMESPACE, "get", "deployment", "mcp-server", "--watch",
+             "-o", "jsonpath={.spec.replicas}{\"\\n\"}"], stdout=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        return self
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            if line.strip():
+                self.seen.append(int(line))
+
+    def __exit__(self, *_) -> None:
+        time.sleep(1)  # the watch's last events
+        self.process.terminate()
+        self.process.wait(10)
+        self.reader.join(10)
+
+
+def scale_down_window() -> int:
+    return hpa()["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"]
+
+
 def test_metrics_server_serves_cpu_and_memory():
     def pods_measured() -> bool:
         out = kubectl("top", "pods", "-l", "app.kubernetes.io/component=server", "--no-headers", check=False)
@@ -116,12 +145,17 @@ def test_load_scales_out_a_deploy_keeps_the_count_and_it_scales_back(capsys):
     with capsys.disabled():
         print(f"\nHPA scaled 2 -> {scaled} in {took:.0f}s under load ({load.sent} requests, {load.errors} errors)")
 
-    # A deploy while scaled out leaves the count to the HPA (the scale-down window keeps it meanwhile).
+    # A deploy while scaled out leaves the count to the HPA: every value spec.replicas takes meanwhile
+    # is at least the HPA's (its scale-down window holds the count for the deploy's length).
     started = time.monotonic()
-    run_playbook("deploy.yml")
+    with ReplicaWatch() as watch:
+        run_playbook("deploy.yml")
+    took_deploy = time.monotonic() - started
     after = replicas()
     with capsys.disabled():
-        print(f"deploy.yml while scaled out: {time.monotonic() - started:.0f}s, replicas {scaled} -> {after}")
+        print(f"deploy.yml while scaled out: {took_deploy:.0f}s, replicas {scaled} -> {after}, seen {watch.seen}")
+    assert took_deploy < scale_down_window(), "the deploy outlasted the scale-down window: the check below is void"
+    assert watch.seen and min(watch.seen) >= scaled, (scaled, watch.seen)
     assert after >= scaled, (scaled, after)
     assert after == hpa()["status"]["desiredReplicas"]
     assert not set(OUR_MANAGERS) & replica_owners(), replica_owners()

@@ -102,7 +102,7 @@ def test_a_drain_of_the_node_is_held_by_the_disruption_budgets(token):
     sampler = ReadySampler()
     try:
         drain = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "drain", node, f"--pod-selector={STACK}",
-                                "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=25s"],
+                                "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=15s"],
                                capture_output=True, text=True, timeout=120)
     finally:
         fewest = sampler.stop()
