@@ -29,17 +29,12 @@ $(VENV)/.installed: app/pyproject.toml
 # The SDK 2.x client cannot share a virtualenv with mcp 1.x (the last line with the WebSocket client).
 sdk2-venv: $(SDK2_VENV)/.installed
 $(SDK2_VENV)/.installed: app/tests/sdk2/requirements.txt
-	$(PYTHON) -m venv $(SDK2_VENV)
-	$(SDK2_VENV)/bin/pip install -q -r app/tests/sdk2/requirements.txt
-	touch $@
+	bash hack/cached-venv.sh $(SDK2_VENV) app/tests/sdk2/requirements.txt $(PYTHON)
 
 # Ansible, ansible-lint, molecule and the kubernetes.core/community.docker collections (from PyPI's `ansible`).
 ansible-venv: $(ANSIBLE_VENV)/.installed
 $(ANSIBLE_VENV)/.installed: tests/requirements.txt
-	$(PYTHON) -m venv $(ANSIBLE_VENV)
-	$(ANSIBLE_VENV)/bin/pip install -q --upgrade pip
-	$(ANSIBLE_VENV)/bin/pip install -q -r tests/requirements.txt
-	touch $@
+	bash hack/cached-venv.sh $(ANSIBLE_VENV) tests/requirements.txt $(PYTHON)
 
 # Makes this checkout the collection kringen.mcp_server for ansible.cfg's collections_path.
 collection-link:
