@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help test test-app test-collection run bench venv sdk2-venv ansible-venv collection-link ferretdb \
-        render lint sanity publish docker-build-publish docker-publish k8s-deploy clean \
+        render lint sanity bench-deploy publish docker-build-publish docker-publish k8s-deploy clean \
         up down test-cluster cluster-up cluster-down cluster-status
 
 help:
@@ -100,6 +100,11 @@ test-cluster: venv sdk2-venv ansible-venv collection-link
 
 bench: venv sdk2-venv ferretdb
 	bash bench/run.sh
+	$(MAKE) --no-print-directory bench-deploy
+
+# deploy.yml against kubectl apply of the same manifests, on the local cluster (bench/deploy.py).
+bench-deploy: venv ansible-venv collection-link
+	KUBECONFIG="$$(bash hack/localcluster/up.sh | tail -1)" $(PY) bench/deploy.py
 
 run: venv ferretdb
 	bash hack/run-local.sh
