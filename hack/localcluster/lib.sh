@@ -145,7 +145,8 @@ resolve_binaries() {
 }
 
 # build_lane RESULTS SCRIPT=VARIABLE...: run hack/build/SCRIPT.sh for each in turn, appending
-# VARIABLE=<the path it printed last> to RESULTS; stop at the first failure.
+# VARIABLE=<the path it printed last> to RESULTS; stop at the first failure (`|| return`: a step
+# runs this where errexit is off, and a failed build must fail the step).
 build_lane() {
   local results="$1" spec path
   shift
