@@ -107,3 +107,39 @@ def test_build_id_outside_git_is_a_utc_timestamp(tmp_path):
     assert re.fullmatch(r"\d{14}", value)
     stamp = datetime.datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=datetime.timezone.utc)
     assert abs((datetime.datetime.now(datetime.timezone.utc) - stamp).total_seconds()) < 120
+
+
+def load_pending_rollouts():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("pending_rollouts", REPO / "plugins" / "filter" / "pending_rollouts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.pending_rollouts
+
+
+def deployment(generation, observed, replicas=2, available=2, updated=2):
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "mcp-server", "namespace": "mcp", "generation": generation},
+            "spec": {"replicas": replicas},
+            "status": {"observedGeneration": observed, "replicas": updated, "updatedReplicas": updated,
+                       "availableReplicas": available}}
+
+
+def test_pending_rollouts_keeps_what_has_not_rolled_out():
+    pending_rollouts = load_pending_rollouts()
+    job_running = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "init", "namespace": "mcp"},
+                   "status": {"active": 1}}
+    job_done = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "old", "namespace": "mcp"},
+                "status": {"conditions": [{"type": "Complete", "status": "True"}]}}
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc", "namespace": "mcp"}}
+    applied = {"result": {"results": [{"result": obj} for obj in
+                                      (deployment(3, 2), job_running, job_done, service)]}}
+    pending = pending_rollouts([], applied, 600)
+    assert [(p["kind"], p["name"], p["timeout"]) for p in pending] == [("Deployment", "mcp-server", 600),
+                                                                      ("Job", "init", 600)]
+    # The same Deployment applied again, now rolled out: its entry goes, the Job's stays.
+    assert [p["kind"] for p in pending_rollouts(pending, {"result": deployment(3, 3)})] == ["Job"]
+    # Rolled out at the new generation but one pod not yet available.
+    assert len(pending_rollouts([], {"result": deployment(3, 3, available=1)})) == 1
+    # A skipped or empty apply adds nothing.
+    assert pending_rollouts(pending, {"result": {}}) == pending

@@ -29,6 +29,13 @@ def test_ansible_test_sanity(tmp_path):
             continue
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target / name)
+    # The collections ours imports from (galaxy.yml's dependencies), beside it as ansible-galaxy installs them.
+    for dependency in ("kubernetes.core", "community.docker"):
+        found = subprocess.run([str(BIN / "python"), "-c", f"import ansible_collections.{dependency} as c; print(c.__path__[0])"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        namespace, name = dependency.split(".")
+        (tmp_path / "ansible_collections" / namespace).mkdir(exist_ok=True)
+        (tmp_path / "ansible_collections" / namespace / name).symlink_to(found)
     # ansible-test downloads a pip bootstrap script from a host this machine cannot reach; ours
     # bootstraps pip with ensurepip instead (see support/get_pip_offline.py).
     cache = Path.home() / ".ansible" / "test" / "cache"
