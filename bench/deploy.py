@@ -6,6 +6,9 @@ Each round, for each way (A: Ansible, B: kubectl), from a namespace that does no
           (A: deploy.yml, which waits for its rollouts; B: apply, then `kubectl rollout status` and
           `kubectl wait` for the Job);
   again   the same with nothing to change.
+And C: deploy.yml on an inventory of CLUSTERS (3) hosts that all point at the local cluster, each with
+its own namespace, node port and host name, converging in parallel (Ansible's forks), first and
+again, against A's one.
 Printed: medians over the rounds, the ratio A/B, the tasks Ansible ran, and the API requests each
 run made (the API server's apiserver_request_total, summed, before and after: it also counts what
 the cluster's own controllers sent meanwhile, about 2 per second here).
@@ -37,6 +40,9 @@ SECRETS = ("mongodb-credentials", "mcp-server-auth", "mcp-server-request-state",
 WORKLOADS = ("statefulset/mongodb", "deployment/mcp-server", "deployment/mongo-express")
 EXTRA = {"mcp_namespace": NAMESPACE, "server_nodeport": int(NODEPORT),
          "server_ingress_host": "bench.localtest.me"}
+CLUSTERS = 3
+MANY = {f"bench-cluster-{i}": {"mcp_namespace": f"{NAMESPACE}-{i}", "server_nodeport": int(NODEPORT) + i,
+                               "server_ingress_host": f"bench{i}.localtest.me"} for i in range(1, CLUSTERS + 1)}
 
 
 def kubectl_binary() -> str:
@@ -60,9 +66,10 @@ def api_requests() -> int:
     return round(sum(float(v) for v in re.findall(r"^apiserver_request_total\{[^}]*\} (\S+)$", text, re.M)))
 
 
-def playbook(name: str, *extra: str) -> str:
-    done = subprocess.run([str(PLAYBOOK), "-i", str(INVENTORY), str(REPO / "playbooks" / name),
-                           "-e", json.dumps(EXTRA), *extra], cwd=REPO, capture_output=True, text=True, timeout=1800,
+def playbook(name: str, *extra: str, inventory: Path = INVENTORY, settings: dict | None = EXTRA) -> str:
+    scope = ["-e", json.dumps(settings)] if settings else []
+    done = subprocess.run([str(PLAYBOOK), "-i", str(inventory), str(REPO / "playbooks" / name),
+                           *scope, *extra], cwd=REPO, capture_output=True, text=True, timeout=1800,
                           env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-1500:]}")
@@ -75,8 +82,9 @@ def tasks_run(output: str) -> int:
     return counts["ok"] + counts["skipped"] + counts["failed"]
 
 
-def namespace_gone() -> None:
-    kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=300s", namespace=None)
+def namespace_gone(*namespaces: str) -> None:
+    kubectl("delete", "namespace", *(namespaces or [NAMESPACE]), "--ignore-not-found", "--wait=true", "--timeout=300s",
+            namespace=None)
 
 
 def measured(action) -> dict:
@@ -90,6 +98,27 @@ def measured(action) -> dict:
 
 def ansible_deploy() -> dict:
     return {"tasks": tasks_run(playbook("deploy.yml"))}
+
+
+# --- C: the collection, to several clusters at once -------------------------------------------------
+
+class ManyClusters:
+    """An inventory of CLUSTERS hosts on the local cluster (the local inventory's group_vars, the
+    per-host settings of MANY), in a temporary folder."""
+
+    def __init__(self, folder: str) -> None:
+        self.inventory = Path(folder)
+        kubeconfig = "{{ lookup('ansible.builtin.env', 'KUBECONFIG', default='~/.cache/kringen-mcp/cluster/kubeconfig') }}"
+        hosts = {name: {"mcp_kubeconfig": kubeconfig, **settings} for name, settings in MANY.items()}
+        (self.inventory / "hosts.yml").write_text(json.dumps({"mcp_clusters": {"children": {"local": {"hosts": hosts}}}}))
+        (self.inventory / "group_vars").symlink_to(INVENTORY.parent / "group_vars")
+
+    def deploy(self) -> dict:
+        return {"tasks": tasks_run(playbook("deploy.yml", inventory=self.inventory / "hosts.yml", settings=None))}
+
+    @staticmethod
+    def gone() -> None:
+        namespace_gone(*(settings["mcp_namespace"] for settings in MANY.values()))
 
 
 # --- B: kubectl apply of render.yml's manifests ---------------------------------------------------
@@ -136,9 +165,12 @@ def median(runs: list[dict], key: str) -> float:
 
 
 def main() -> int:
-    results: dict[str, list[dict]] = {k: [] for k in ("A first", "A again", "B first", "B again")}
+    results: dict[str, list[dict]] = {k: [] for k in ("A first", "A again", "B first", "B again", "C first", "C again")}
     namespace_gone()
+    ManyClusters.gone()
     manifests = None
+    folder = tempfile.TemporaryDirectory(prefix="bench-deploy-many-")
+    many = ManyClusters(folder.name)
     try:
         for round_ in range(1, ROUNDS + 1):
             results["A first"].append(measured(ansible_deploy))
@@ -149,10 +181,15 @@ def main() -> int:
             results["B first"].append(measured(manifests.first))
             results["B again"].append(measured(manifests.apply))
             namespace_gone()
+            results["C first"].append(measured(many.deploy))
+            results["C again"].append(measured(many.deploy))
+            many.gone()
             print(f"round {round_}/{ROUNDS}: " + ", ".join(f"{k} {v[-1]['seconds']:.1f}s" for k, v in results.items()),
                   flush=True)
     finally:
         namespace_gone()
+        many.gone()
+        folder.cleanup()
     report(results)
     return 0
 
@@ -167,6 +204,12 @@ def report(results: dict[str, list[dict]]) -> None:
         print(f"| {label} | {median(a, 'seconds'):.1f} s | {median(b, 'seconds'):.1f} s | "
               f"{median(a, 'seconds') / median(b, 'seconds'):.1f}x | {median(a, 'tasks'):.0f} | "
               f"{median(a, 'requests'):.0f} | {median(b, 'requests'):.0f} |")
+    print(f"\n| run | A: deploy.yml, 1 cluster | C: deploy.yml, {CLUSTERS} clusters in parallel | C / A | C tasks |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for run in ("first", "again"):
+        a, c = results[f"A {run}"], results[f"C {run}"]
+        print(f"| {run} | {median(a, 'seconds'):.1f} s | {median(c, 'seconds'):.1f} s | "
+              f"{median(c, 'seconds') / median(a, 'seconds'):.2f}x | {median(c, 'tasks'):.0f} |")
     print("every run: " + json.dumps({k: [round(r["seconds"], 1) for r in v] for k, v in results.items()}))
 
 

@@ -93,9 +93,12 @@ def wait_stack_ready() -> None:
         wait_ready(kind, name)
 
 
-def run_playbook(name: str, *extra: str) -> subprocess.CompletedProcess:
+LOCAL_INVENTORY = REPO / "inventories/local/hosts.yml"
+
+
+def run_playbook(name: str, *extra: str, inventory: Path = LOCAL_INVENTORY) -> subprocess.CompletedProcess:
     playbook = os.environ.get("ANSIBLE_PLAYBOOK", str(REPO / ".venv-ansible/bin/ansible-playbook"))
-    result = subprocess.run([playbook, "-i", str(REPO / "inventories/local/hosts.yml"), str(REPO / "playbooks" / name),
+    result = subprocess.run([playbook, "-i", str(inventory), str(REPO / "playbooks" / name),
                              *extra], cwd=REPO, capture_output=True, text=True, timeout=1800,
                             env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
