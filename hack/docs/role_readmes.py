@@ -21,7 +21,7 @@ def plain(text: str) -> str:
     return re.sub(r"\b[OVCI]\(([^)]*)\)", r"`\1`", text).replace("|", "\\|")
 
 
-def table(options: dict) -> str:
+def table(options: dict, defaults: dict) -> str:
     rows = ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
     for name, spec in options.items():
         kind = spec.get("type", "str")
@@ -30,7 +30,7 @@ def table(options: dict) -> str:
         if spec.get("choices"):
             kind += " (" + ", ".join(str(c) for c in spec["choices"]) + ")"
         default = spec.get("default")
-        shown = "see defaults/main.yml" if default is None else f"`{yaml.safe_dump(default, default_flow_style=True).strip().removesuffix('...').strip()}`"
+        shown = ("see defaults/main.yml" if name in defaults else "unset") if default is None else f"`{yaml.safe_dump(default, default_flow_style=True).strip().removesuffix('...').strip()}`"
         description = spec.get("description", "")
         if isinstance(description, list):
             description = " ".join(description)
@@ -43,7 +43,8 @@ def render(role: Path) -> str:
     description = spec.get("description", [])
     description = description if isinstance(description, list) else [description]
     intro = "\n".join(f"- {plain(line)}" for line in description)
-    return f"{BEGIN}\n{table(spec['options'])}\n{END}", spec["short_description"], intro
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
+    return f"{BEGIN}\n{table(spec['options'], defaults)}\n{END}", spec["short_description"], intro
 
 
 def main() -> int:

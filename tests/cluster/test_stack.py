@@ -30,7 +30,7 @@ from conftest import (KUBECONFIG, NAMESPACE, NODE, REPO, SDK2_PYTHON, SERVER_SEL
 
 WS_URL, HTTP_URL, HEALTH_URL = f"ws://{NODE}/mcp", f"http://{NODE}/mcp", f"http://{NODE}/health"
 DOC_ID = f"cluster-{uuid.uuid4().hex[:8]}"
-CLIENTS_NAMESPACE = "mcp-clients"  # inventories/local: scaling_server_ingress_namespaces
+CLIENTS_NAMESPACE = "mcp-clients"  # inventories/local: server_ingress_namespaces
 
 
 def ws_url_with(token: str) -> str:
@@ -120,7 +120,7 @@ def test_sdk2_streamable_http_client_through_the_nodeport(token):
 
 
 def test_probe_through_the_service_inside_the_cluster(token):
-    # From a pod of the namespace inventories/local lets in (scaling_server_ingress_namespaces): the
+    # From a pod of the namespace inventories/local lets in (server_ingress_namespaces): the
     # NetworkPolicies keep every other pod, the servers themselves included, away from the server.
     image = kget("deployment", "mcp-server")["spec"]["template"]["spec"]["containers"][0]["image"]
     with scratch_namespace(CLIENTS_NAMESPACE) as namespace:

@@ -24,7 +24,7 @@ from conftest import NAMESPACE, NODE, kubectl, ready_pods, run_pod, scratch_name
 
 PROBE_IMAGE = "127.0.0.1:5000/kringen/python:3.11-bookworm"
 NODE_IP = "10.99.0.1"                    # the local cluster's node address (hack/localcluster/lib.sh)
-PROVIDER_PORT, OTHER_PORT = 8888, 8889   # inventories/local: scaling_web_search_egress_ports
+PROVIDER_PORT, OTHER_PORT = 8888, 8889   # inventories/local: server_web_search_egress_ports
 SERVICE = f"mcp-server-service.{NAMESPACE}.svc.cluster.local"
 MONGODB = f"mongodb.{NAMESPACE}.svc.cluster.local"
 MONGO_EXPRESS = f"mongo-express.{NAMESPACE}.svc.cluster.local"

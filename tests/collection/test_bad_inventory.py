@@ -31,31 +31,52 @@ def deploy(kubeconfig, extra: dict):
     return run_playbook("playbooks/deploy.yml", "-l", "local-dev", "-e", json.dumps(values))
 
 
-@pytest.mark.parametrize("extra,fragment", [
-    ({"server_replicas": "many"}, "server_replicas"),
-    ({"server_replicas": -1}, "server_replicas must be at least 1"),
-    ({"mcp_cloud": "azure"}, "server_cloud must be one of"),
-    ({"scaling_min_replicas": 5, "scaling_max_replicas": 3}, "not above scaling_max_replicas"),
-    ({"scaling_min_replicas": 0}, "scaling_min_replicas must be at least 1"),
-    ({"scaling_scale_down_stabilization_seconds": 7200}, "scaling_scale_down_stabilization_seconds 0-3600"),
-    ({"mcp_autoscaling": "sometimes"}, "server_autoscaling"),
-    ({"mongodb_storage_size": "ten gigs"}, "mongodb_storage_size must be a Kubernetes quantity"),
-    ({"mongodb_auth_enabled": "sometimes"}, "mongodb_auth_enabled"),
-    ({"server_nodeport": 80}, "server_nodeport 30000-32767"),
-    ({"server_httproute_enabled": True}, "server_httproute_enabled needs server_gateway_name"),
-    ({"server_ingress_timeout_seconds": 100000}, "server_ingress_timeout_seconds must be 1-99999"),
-    ({"server_ingress_profile": "haproxy"}, "server_ingress_profile must be one of"),
-    ({"server_log_level": "loud"}, "server_log_level"),
-    ({"server_auth_tokens": ["short"]}, "server_auth_tokens at least 16 characters"),
-    ({"server_request_state_keys": ["too-short-a-key"]}, "server_request_state_keys: every key must be at least 32"),
-    ({"mongo_express_allowed_source_ranges": ["everyone"]}, "mongo_express_allowed_source_ranges must be CIDRs"),
-    ({"mongodb_replica_set_enabled": True, "mongodb_replica_set_members": 2}, "mongodb_replica_set_members 3, 5 or 7"),
-])
-def test_bad_values_fail_before_any_cluster_call(kubeconfig, extra, fragment):
+# Each bad value and the one message it must fail with: the variable, the value and the rule.
+CASES = [
+    ({"server_replicas": "many"}, "argument 'server_replicas' is of type str and we were unable to convert to int"),
+    ({"server_replicas": -1}, "server_replicas must be at least 1, got -1"),
+    ({"mcp_cloud": "azure"}, "value of mcp_cloud must be one of: local, generic, eks, gke, aks, got: azure"),
+    ({"mcp_namespace": "Team_A"}, "mcp_namespace must be a DNS label (lower-case letters, digits and '-', at most 63), got 'Team_A'"),
+    ({"mcp_server_port": 70000}, "mcp_server_port must be a port (1-65535), got 70000"),
+    ({"mcp_cluster_cidrs": ["pods"]}, "mcp_cluster_cidrs must be CIDRs, got ['pods']"),
+    ({"mcp_autoscaling": "sometimes"}, "argument 'mcp_autoscaling' is of type str and we were unable to convert to bool"),
+    ({"server_namespace": "old", "scaling_cluster_cidrs": []},
+     "Settings that moved: scaling_cluster_cidrs is gone, set mcp_cluster_cidrs instead; server_namespace is gone, "
+     "set mcp_namespace instead;"),
+    ({"scaling_min_replicas": 5, "scaling_max_replicas": 3}, "scaling_max_replicas must not be below scaling_min_replicas (5), got 3"),
+    ({"scaling_min_replicas": 0}, "scaling_min_replicas must be at least 1, got 0"),
+    ({"scaling_cpu_target_percent": 150}, "scaling_cpu_target_percent must be 1-100, got 150"),
+    ({"scaling_scale_down_stabilization_seconds": 7200}, "scaling_scale_down_stabilization_seconds must be 0-3600, got 7200"),
+    ({"mongodb_storage_size": "ten gigs"}, "mongodb_storage_size must be a Kubernetes quantity such as 10Gi, got 'ten gigs'"),
+    ({"mongodb_auth_enabled": "sometimes"}, "argument 'mongodb_auth_enabled' is of type str and we were unable to convert to bool"),
+    ({"mongodb_replica_set_enabled": True, "mongodb_replica_set_members": 2},
+     "mongodb_replica_set_members must be 3, 5 or 7 when mongodb_replica_set_enabled, got 2"),
+    ({"server_nodeport": 80}, "server_nodeport must be in the NodePort range 30000-32767, got 80"),
+    ({"server_termination_grace_period_seconds": 10},
+     "server_termination_grace_period_seconds must be more than server_prestop_sleep_seconds + server_drain_seconds"
+     " + server_shutdown_timeout_seconds, got 10 for 15 + 5 + 8"),
+    ({"server_httproute_enabled": True}, "server_gateway_name must name the Gateway to attach the route to when server_httproute_enabled"),
+    ({"server_ingress_timeout_seconds": 100000},
+     "server_ingress_timeout_seconds must be 1-99999 (it becomes a Gateway API duration in seconds), got 100000"),
+    ({"server_ingress_profile": "haproxy"}, "server_ingress_profile must be one of local, generic, eks, gke, aks, traefik, got 'haproxy'"),
+    ({"server_log_level": "loud"}, "value of server_log_level must be one of"),
+    ({"server_auth_tokens": ["short"]}, "server_auth_tokens must each be at least 16 characters, got 1 shorter"),
+    ({"server_request_state_keys": ["too-short-a-key"]}, "server_request_state_keys must each be at least 32 characters, got 1 shorter"),
+    ({"server_allowed_source_ranges": ["anywhere"]}, "server_allowed_source_ranges and server_web_search_egress_cidrs must be CIDRs, got ['anywhere']"),
+    ({"mongo_express_allowed_source_ranges": ["everyone"]}, "mongo_express_allowed_source_ranges must be CIDRs, got ['everyone']"),
+]
+# The rule a message states (the part before the value it names), to tell one case's message from another's.
+RULES = {message.split(", got")[0].split(" is of type")[0] for _, message in CASES}
+
+
+@pytest.mark.parametrize("extra,message", CASES, ids=[",".join(extra) for extra, _ in CASES])
+def test_bad_values_fail_before_any_cluster_call(kubeconfig, extra, message):
     result = deploy(kubeconfig, extra)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert fragment in output, output[-3000:]
+    assert message in output, output[-3000:]
+    own_rule = message.split(", got")[0].split(" is of type")[0]
+    assert [rule for rule in RULES - {own_rule} if rule in output] == [], "another rule's message too"
     assert "Cannot reach the Kubernetes API" not in output
     assert "k8s_cluster_info" not in output and "Ask the Kubernetes API" not in output
 

@@ -263,10 +263,10 @@ def render_policies(tmp_path_factory, name: str, extra: str) -> dict:
 
 def test_server_policy_excepts_the_cluster_from_wide_ranges(tmp_path_factory):
     policies = render_policies(tmp_path_factory, "policies-wide", (
-        '{"scaling_cluster_cidrs": ["10.88.0.0/16", "10.0.0.0/24", "fd00::/48"],'
-        ' "scaling_server_allowed_source_ranges": ["0.0.0.0/0", "10.0.0.0/8", "192.168.0.0/16", "10.88.0.0/16"],'
-        ' "scaling_server_ingress_namespaces": ["gateway"],'
-        ' "scaling_web_search_egress_cidrs": ["0.0.0.0/0", "10.99.0.1/32"], "scaling_web_search_egress_ports": [8888]}'))
+        '{"mcp_cluster_cidrs": ["10.88.0.0/16", "10.0.0.0/24", "fd00::/48"],'
+        ' "server_allowed_source_ranges": ["0.0.0.0/0", "10.0.0.0/8", "192.168.0.0/16", "10.88.0.0/16"],'
+        ' "server_ingress_namespaces": ["gateway"],'
+        ' "server_web_search_egress_cidrs": ["0.0.0.0/0", "10.99.0.1/32"], "server_web_search_egress_ports": [8888]}'))
     server = policies["mcp-server"]
     assert server["ingress"][0]["from"] == [
         {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.88.0.0/16", "10.0.0.0/24"]}},
@@ -284,7 +284,7 @@ def test_server_policy_excepts_the_cluster_from_wide_ranges(tmp_path_factory):
 
 def test_empty_ranges_admit_nobody_and_open_nothing(tmp_path_factory):
     policies = render_policies(tmp_path_factory, "policies-empty", (
-        '{"scaling_server_allowed_source_ranges": [], "scaling_web_search_egress_cidrs": [],'
+        '{"server_allowed_source_ranges": [], "server_web_search_egress_cidrs": [],'
         ' "mongo_express_enabled": true, "mongo_express_allowed_source_ranges": []}'))
     # An empty `from` or `to` would mean "from/to anywhere": the rules are left out instead.
     assert policies["mcp-server"]["ingress"] == [] and len(policies["mcp-server"]["egress"]) == 2
