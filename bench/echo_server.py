@@ -33,10 +33,8 @@ class Echo(WebSocketHandler):
         self.write_message(message, binary=isinstance(message, bytes))
 
 
-async def serve(port: int) -> None:
-    ping = int(os.environ.get("MCP_WS_PING_SECONDS", "30"))
-    app = Application([(r"/mcp", Echo)], websocket_max_message_size=1048576,
-                      websocket_ping_interval=ping or None, websocket_ping_timeout=ping or None)
+async def serve(app: Application, port: int) -> None:
+    """Serve app on 127.0.0.1:port until SIGTERM or SIGINT."""
     http = HTTPServer(app, idle_connection_timeout=3600, xheaders=False)
     http.listen(port, "127.0.0.1")
     stop = asyncio.Event()
@@ -47,14 +45,20 @@ async def serve(port: int) -> None:
     http.stop()
 
 
-def main() -> None:
-    port = int(sys.argv[1])
+def run(app: Application, port: int) -> None:
+    """serve() on uvloop when it is importable (as the MCP server does), else on asyncio's loop."""
     try:
         import uvloop  # noqa: PLC0415
     except ImportError:
-        asyncio.run(serve(port))
+        asyncio.run(serve(app, port))
     else:
-        uvloop.run(serve(port))
+        uvloop.run(serve(app, port))
+
+
+def main() -> None:
+    ping = int(os.environ.get("MCP_WS_PING_SECONDS", "30"))
+    run(Application([(r"/mcp", Echo)], websocket_max_message_size=1048576,
+                    websocket_ping_interval=ping or None, websocket_ping_timeout=ping or None), int(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+import report_peers
+
 TARGET_ECHO_RATIO = 0.60   # ours / echo, at least
 TARGET_SDK_RATIO = 20.0    # ours / SDK, at least
 TARGET_KIB_SESSION = 20.0  # KiB per idle session, less than
@@ -52,6 +54,7 @@ def main() -> int:
     ap.add_argument("--env", default="")
     ap.add_argument("--sdk", default="")
     ap.add_argument("--cpus", default="")
+    ap.add_argument("--steal", default="")
     args = ap.parse_args()
     res: Path = args.results
 
@@ -76,9 +79,12 @@ def main() -> int:
             "error_samples": [e for r in rs for e in r["error_samples"]][:5],
             "cpu_pct": 100 * cpu / duration if duration else 0.0,
             "cpu_us_call": 1e6 * cpu / calls if calls else 0.0,
+            "client_cpu_pct": sum(r.get("client_cpu_pct", 0.0) for r in rs) / len(rs),
         }
     conns = sorted({c for _, c in runs})
-    kinds = [k for k in ORDER if any((k, c) in runs for c in conns)]
+    peers = report_peers.load(res)
+    names = {**NAMES, **report_peers.names(peers)}
+    kinds = [k for k in ORDER + list(report_peers.names(peers)) if any((k, c) in runs for c in conns)]
 
     problems: list[str] = []
     out: list[str] = []
@@ -88,6 +94,8 @@ def main() -> int:
     p("MCP server benchmark: tools/call test_simple_text round trips (closed loop, one request in flight per connection)")
     if args.cpus:
         p(f"pinning: {args.cpus}")
+    if args.steal:
+        p(args.steal)
     if args.env:
         p(f"ours/echo: {args.env}")
     if args.sdk:
@@ -96,15 +104,16 @@ def main() -> int:
     if any_run:
         p(f"each figure: {any_run['rounds']} interleaved rounds of ({any_run['warmup_s']:g} s warm-up + "
           f"{any_run['round_s']:g} s measured) on fresh connections; rate = calls / measured time; p50/p99 = mean over rounds")
-        p("server CPU = user+system time of the server process over the measured time (100% = the one pinned CPU)")
+        p("server CPU = user+system time of the server process over the measured time (100% = the one pinned CPU); "
+          "client = the same for the load generator (* = saturated, its CPU bounds the rate)")
     if any(k.endswith("_2026") for k, _ in runs):
         p("2025 rows: initialize once per connection, then calls in that session; 2026-07-28 rows: stateless requests "
           "(the _meta envelope in each; over HTTP also MCP-Protocol-Version/Mcp-Method/Mcp-Name headers, no session)")
     p("=" * 100)
     p("")
-    width = max([48] + [len(NAMES.get(k, k)) for k in kinds])
+    width = max([48] + [len(names.get(k, k)) for k in kinds])
     p(f"{'server':<{width}} {'conns':>5} {'calls/s':>9} {'rounds (calls/s)':>17} {'p50 ms':>8} {'p99 ms':>8} "
-      f"{'CPU':>5} {'CPU us/call':>11} {'errors':>6}")
+      f"{'CPU':>5} {'CPU us/call':>11} {'client':>7} {'errors':>6}")
     for kind in kinds:
         for c in conns:
             r = runs.get((kind, c))
@@ -112,8 +121,9 @@ def main() -> int:
                 continue
             errors = r["errors"] + r["setup_errors"]
             spread = "/".join(f"{x:.0f}" for x in r["rates"])
-            p(f"{NAMES.get(kind, kind):<{width}} {c:>5} {r['rate']:>9.0f} {spread:>17} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
-              f"{r['cpu_pct']:>4.0f}% {r['cpu_us_call']:>11.1f} {errors:>6}")
+            client = f"{r['client_cpu_pct']:.0f}%{'*' if report_peers.saturated(r) else ' '}"
+            p(f"{names.get(kind, kind):<{width}} {c:>5} {r['rate']:>9.0f} {spread:>17} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
+              f"{r['cpu_pct']:>4.0f}% {r['cpu_us_call']:>11.1f} {client:>7} {errors:>6}")
             if errors:
                 problems.append(f"{kind} @ {c} conns: {errors} error(s): {'; '.join(r['error_samples'])}")
             if r["calls"] == 0:
@@ -132,13 +142,14 @@ def main() -> int:
 
     p("")
     p("side by side (calls/s)")
-    header = f"{'conns':>5} " + "".join(f"{k:>{cols(k)}}" for k in kinds) + f"{'ours/echo':>12}{'ours/SDK':>11}"
+    side = [k for k in kinds if k in NAMES]   # the peers have a section of their own
+    header = f"{'conns':>5} " + "".join(f"{k:>{cols(k)}}" for k in side) + f"{'ours/echo':>12}{'ours/SDK':>11}"
     if "sdk_fast" in kinds:
         header += f"{'ours/SDKfast':>14}"
     p(header)
     targets: list[tuple[str, str, bool | None]] = []
     for c in conns:
-        row = f"{c:>5} " + "".join(f"{(rate(k, c) or 0):>{cols(k)}.0f}" for k in kinds)
+        row = f"{c:>5} " + "".join(f"{(rate(k, c) or 0):>{cols(k)}.0f}" for k in side)
         ours, echo, sdk, fast = rate("ours", c), rate("echo", c), rate("sdk", c), rate("sdk_fast", c)
         re_ = ours / echo if ours and echo else None
         rs = ours / sdk if ours and sdk else None
@@ -184,6 +195,8 @@ def main() -> int:
                 p(f"{labels[new]:<{lw}} {c:>5} {(ro or 0):>13.0f} {(rn or 0):>13.0f} "
                   f"{(f'{rn / ro:.2f}' if rn and ro else 'n/a'):>14} {(co or 0):>13.1f} {(cn or 0):>13.1f} "
                   f"{(f'{cn / co:.2f}' if cn and co else 'n/a'):>10}")
+
+    out.extend(report_peers.section(peers, runs, conns))
 
     p("")
     p("memory per idle WebSocket session (initialize + notifications/initialized, then idle; VmRSS of the server)")

@@ -14,6 +14,8 @@
 #   BENCH_HTTP [1]                              also run our server over Streamable HTTP (informational)
 #   BENCH_2026 [1]                              also run our server with stateless 2026-07-28 requests
 #                                               (WebSocket, and Streamable HTTP when BENCH_HTTP=1)
+#   BENCH_PEERS [1]                             also run the other MCP servers of bench/peers/ (0 skips them);
+#                                               a peer that cannot be built or started is reported, not fatal
 # Exit status: 0 when every run completed without errors (whether targets are met or not),
 # 1 when any call failed, a session could not be opened, or a process died.
 set -euo pipefail
@@ -33,6 +35,7 @@ CLIENT_CPU="${BENCH_CLIENT_CPU:-1}"
 SDK_FAST="${BENCH_SDK_FAST:-1}"
 OURS_HTTP="${BENCH_HTTP:-1}"
 OURS_2026="${BENCH_2026:-1}"
+PEERS="${BENCH_PEERS:-1}"
 VENV="$root/.venv"
 SDK2_VENV="$root/.venv-sdk2"
 PY="$VENV/bin/python"
@@ -94,16 +97,19 @@ free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_port PORT PID NAME: wait until PORT accepts connections (PID must stay alive).
+# wait_port PORT PID NAME [soft]: wait until PORT accepts connections (PID must stay alive); with
+# soft, a failure is logged and returned (1) instead of ending the run.
 wait_port() {
-  local port="$1" pid="$2" name="$3" i
+  local port="$1" pid="$2" name="$3" fail=die i
+  [[ "${4:-}" == soft ]] && fail=log
   for ((i = 0; i < 600; i++)); do
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logs/$name.log" >&2; die "$name exited before listening on $port"; }
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logs/$name.log" >&2; $fail "$name exited before listening on $port"; return 1; }
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
     sleep 0.05
   done
   tail -n 30 "$logs/$name.log" >&2
-  die "$name did not listen on $port within 30s"
+  $fail "$name did not listen on $port within 30s"
+  return 1
 }
 
 # wait_ready PORT PID NAME: our server's /ready answers 200 (MongoDB reachable).
@@ -122,6 +128,15 @@ wait_ready() {
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# cpu_steal_ticks N: "total steal" jiffies of CPU N so far (/proc/stat); steal_pct "T0 S0 T1 S1"
+# "T0' S0' T1' S1'": the share of each CPU's time the hypervisor gave to others in between.
+cpu_steal_ticks() { awk -v cpu="cpu$1" '$1 == cpu {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9}' /proc/stat; }
+steal_pct() {
+  awk -v a="$1" -v b="$2" 'BEGIN {split(a, x); split(b, y)
+    printf "CPU steal during the throughput runs: server CPU %.1f%%, load generator CPU %.1f%%",
+      100 * (y[2] - x[2]) / (y[1] - x[1] + 1e-9), 100 * (y[4] - x[4]) / (y[3] - x[3] + 1e-9)}'
+}
 
 # ------------------------------------------------------------------ prerequisites
 command -v taskset >/dev/null || die "taskset (util-linux) is needed for CPU pinning"
@@ -177,11 +192,13 @@ fdb_pid="$started_pid"
 wait_port "$fdb_port" "$fdb_pid" ferretdb
 
 # ------------------------------------------------------------------ servers
-# start_server KIND [NAME] (KIND: ours | echo | sdk | sdk_fast): sets server_pid and
-# server_port; the output goes to $logs/NAME.log (NAME defaults to KIND).
+# start_server KIND [NAME] (KIND: ours | echo | sdk | sdk_fast | tornado_fixed | PEER.MODE, a
+# peer of bench/peers/rows.sh): sets server_pid and server_port; the output goes to $logs/NAME.log
+# (NAME defaults to KIND). Returns 1 when a peer (not our servers) does not start.
 server_pid="" server_port=""
 start_server() {
-  local kind="$1" name="${2:-$1}" port
+  local kind="$1" name="${2:-$1}" port soft=""
+  local -a cmd
   port="$(free_port)"
   case "$kind" in
     ours|ours_memory)
@@ -196,9 +213,12 @@ start_server() {
     echo) start "$name" "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port" ;;
     sdk) start "$name" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
     sdk_fast) PYTHONPATH="$sdk_fast_path" start "$name" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
+    tornado_fixed) soft=soft; start "$name" "$SERVER_CPU" "$PY" "$bench/fixed_server.py" "$port" ;;
+    *.*) soft=soft; mapfile -t cmd <<<"${peer_cmd[${kind%%.*}]}"
+      start "$name" "$SERVER_CPU" "${cmd[@]}" "$port" "${kind#*.}" ;;
   esac
   server_pid="$started_pid" server_port="$port"
-  wait_port "$port" "$server_pid" "$name"
+  wait_port "$port" "$server_pid" "$name" $soft || return 1
   [[ "$kind" == ours* ]] && wait_ready "$port" "$server_pid" "$name"
   return 0
 }
@@ -245,7 +265,11 @@ for kind in "${kinds[@]}"; do
   pid_of[$kind]="${server_pid_of[$server]}"
   url_of[$kind]="${transport_of[$kind]}://127.0.0.1:${server_port_of[$server]}/mcp"
 done
+# shellcheck source=peers/rows.sh
+source "$bench/peers/rows.sh"   # add_peer_rows: the other MCP servers, after ours
+[[ "$PEERS" == 1 ]] && add_peer_rows
 
+steal_before="$(cpu_steal_ticks "$SERVER_CPU") $(cpu_steal_ticks "$CLIENT_CPU")"
 log "==> throughput: servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU; $REPS x ($WARMUP warm-up + $DURATION measured) per row and concurrency"
 for c in $CONNS; do
   for ((rep = 1; rep <= REPS; rep++)); do
@@ -260,6 +284,7 @@ for c in $CONNS; do
     done
   done
 done
+steal="$(steal_pct "$steal_before" "$(cpu_steal_ticks "$SERVER_CPU") $(cpu_steal_ticks "$CLIENT_CPU")"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for server in "${!server_pid_of[@]}"; do
   stop "${server_pid_of[$server]}"
 done
@@ -315,4 +340,5 @@ PYEOF
 log "results in $results (run took ${SECONDS}s)"
 "$PY" "$bench/report.py" "$results" --env "$env_info" --sdk "$sdk_info" \
   --cpus "server CPU $SERVER_CPU, load generator CPU $CLIENT_CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $ncpu CPUs" \
+  --steal "$steal" \
   | tee "$results/report.txt"

@@ -544,6 +544,9 @@ type loadResult struct {
 	ServerCPUS         float64 `json:"server_cpu_s,omitempty"`
 	ServerCPUPct       float64 `json:"server_cpu_pct,omitempty"`
 	ServerCPUUsPerCall float64 `json:"server_cpu_us_per_call,omitempty"`
+	// CPU time of this load generator over the same window (100% = one CPU: it is pinned to one,
+	// so near 100% it, not the server, bounds the rate).
+	ClientCPUPct float64 `json:"client_cpu_pct"`
 }
 
 // cpuTicks returns utime+stime of a process, in clock ticks (USER_HZ, 100 on Linux).
@@ -597,19 +600,21 @@ func runLoad(o options, factory connFactory) error {
 	from := start.Add(o.warmup)
 	to := from.Add(o.duration)
 	cpuDone := make(chan int64, 1)
-	if o.serverPID > 0 {
-		go func() {
-			time.Sleep(time.Until(from))
-			t0, err0 := cpuTicks(o.serverPID)
-			time.Sleep(time.Until(to))
-			t1, err1 := cpuTicks(o.serverPID)
-			if err0 != nil || err1 != nil {
-				cpuDone <- -1
-				return
-			}
-			cpuDone <- t1 - t0
-		}()
-	}
+	clientDone := make(chan int64, 1)
+	go func() {
+		time.Sleep(time.Until(from))
+		s0, err0 := cpuTicks(o.serverPID)
+		c0, _ := cpuTicks(os.Getpid())
+		time.Sleep(time.Until(to))
+		s1, err1 := cpuTicks(o.serverPID)
+		c1, _ := cpuTicks(os.Getpid())
+		clientDone <- c1 - c0
+		if o.serverPID <= 0 || err0 != nil || err1 != nil {
+			cpuDone <- -1
+			return
+		}
+		cpuDone <- s1 - s0
+	}()
 	latencies := make([][]time.Duration, o.conns)
 	for i := range conns {
 		if conns[i] == nil {
@@ -683,8 +688,9 @@ func runLoad(o options, factory connFactory) error {
 		Errors: errs.count, SetupErrors: setupErrors.Load(), Reconnects: reconnects.Load(),
 		ErrorSamples: errs.samples,
 	}
-	if o.serverPID > 0 {
-		if ticks := <-cpuDone; ticks >= 0 {
+	res.ClientCPUPct = 100 * float64(<-clientDone) / userHZ / o.duration.Seconds()
+	if ticks := <-cpuDone; o.serverPID > 0 {
+		if ticks >= 0 {
 			res.ServerCPUS = float64(ticks) / userHZ
 			res.ServerCPUPct = 100 * res.ServerCPUS / o.duration.Seconds()
 			if res.Calls > 0 {
