@@ -21,12 +21,12 @@ TS1_VERSION="1.32.2"      # @modelcontextprotocol/sdk
 # source_key DIR...: a short hash of the files a build is made from.
 source_key() { find "$@" -type f ! -name Cargo.lock -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-12; }
 
-# cached OUT CMD...: run CMD (which writes into OUT.tmp) unless OUT exists; then OUT.tmp -> OUT.
+# cached NAME OUT CMD...: unless OUT exists, run CMD ARGS... OUT.tmp as the step NAME, then OUT.tmp -> OUT.
 cached() {
-  local out="$1"; shift
+  local name="$1" out="$2"; shift 2
   [[ -d "$out" ]] && return 0
-  rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-  "$@" "$out.tmp" && mv "$out.tmp" "$out"
+  into() { rm -rf "$out.tmp" && mkdir -p "$out.tmp" && "$@" "$out.tmp" && mv "$out.tmp" "$out"; }
+  step "$name" into "$@" >&2
 }
 
 go_sdk_version() { awk '{for (i = 1; i < NF; i++) if ($i == "github.com/modelcontextprotocol/go-sdk") print $(i + 1)}' "$here/go/go.mod"; }
@@ -37,7 +37,7 @@ go_peer() {  # go_peer PACKAGE: build bench/peers/go/PACKAGE; print its path
   out="$builds/$1-$version-$(source_key "$here/go")"
   go_env
   go_build() { (cd "$here/go" && go build -trimpath -ldflags "-s -w" -o "$2/$1" "./$1"); }
-  step "bench-peer-$1" cached "$out" go_build "$1" >&2
+  cached "bench-peer-$1" "$out" go_build "$1"
   echo "$out/$1"
 }
 
@@ -60,7 +60,7 @@ case "${1:-}" in
       (cd "$here/rmcp" && cargo build --release --target-dir "$target" -j "${BENCH_BUILD_JOBS:-2}") &&
         cp "$target/release/rmcp-peer" "$1/rmcp-peer"
     }
-    step "bench-peer-rmcp" cached "$out" cargo_build >&2
+    cached "bench-peer-rmcp" "$out" cargo_build
     echo "rmcp $version"
     echo "$out/rmcp-peer" ;;
   ts2|ts1)
