@@ -100,7 +100,8 @@ def run_playbook(name: str, *extra: str, inventory: Path = LOCAL_INVENTORY) -> s
     playbook = os.environ.get("ANSIBLE_PLAYBOOK", str(REPO / ".venv-ansible/bin/ansible-playbook"))
     result = subprocess.run([playbook, "-i", str(inventory), str(REPO / "playbooks" / name),
                              *extra], cwd=REPO, capture_output=True, text=True, timeout=1800,
-                            env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG})
+                            env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "KUBECONFIG": KUBECONFIG,
+                                 "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return result
 
