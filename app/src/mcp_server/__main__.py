@@ -25,11 +25,16 @@ async def serve(server: Server, stop: asyncio.Event) -> None:
     sweeper = PeriodicCallback(server.sessions.end_idle, 60_000)
     sweeper.start()
     feed = asyncio.ensure_future(server.feed.run()) if server.feed is not None else None
+    keys = server.guards.auth.verifier.keys if server.guards.auth.verifier is not None else None
+    keys_refresher = asyncio.ensure_future(keys.run()) if keys is not None else None
     await server.db.ensure_indexes()
-    log.info("listening", extra={"address": f"{settings.host}:{settings.port}", "auth": not settings.auth_disabled,
+    auth = "disabled" if settings.auth_disabled else settings.auth_mode
+    log.info("listening", extra={"address": f"{settings.host}:{settings.port}", "auth": auth,
                                  "web_search": bool(settings.web_search_url)})
     await stop.wait()
     await shutdown(server, http, feed)
+    if keys_refresher is not None:
+        keys_refresher.cancel()
     sweeper.stop()
 
 

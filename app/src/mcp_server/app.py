@@ -19,7 +19,8 @@ from .config import Settings
 from .database import Database
 from .guards import RequestGuards
 from .metrics import Metrics
-from .security import TokenAuth
+from . import auth as authentication
+from .tickets import MemoryTickets, MongoTickets
 from .core import Core, ServerInfo
 from .sealing import Sealer
 from .session_records import MemorySessionRecords, MongoSessionRecords
@@ -27,7 +28,7 @@ from .tools import fixtures, notes, websearch
 from .http_sessions import HttpSessions
 from .transport_http import TRANSPORT as HTTP_TRANSPORT
 from .transport_http import StreamableHttp
-from .transport_ws import McpWebSocket
+from .transport_ws import McpWebSocket, WebSocketTicket
 
 MCP_PATH = "/mcp"
 log = logging.getLogger("mcp_server")
@@ -93,7 +94,8 @@ def build(settings: Settings) -> Server:
     feed = ChangeFeed(core.subscriptions, db.changes, settings.change_poll_seconds) if shared else None
     if feed is not None:
         core.changes = feed
-    auth = TokenAuth(settings.load_tokens(), disabled=settings.auth_disabled)
+    auth = authentication.build(settings, settings.load_tokens(), MongoTickets(db.tickets) if shared else MemoryTickets(),
+                                catalog.tool_read_only)
     guards = RequestGuards(settings, auth, metrics)
     records = MongoSessionRecords(db.sessions) if shared else MemorySessionRecords()
     sessions = HttpSessions(core, HTTP_TRANSPORT, records, settings.rate_limit, settings.rate_burst,
@@ -104,8 +106,11 @@ def build(settings: Settings) -> Server:
         [
             Rule(WebSocketUpgrade(MCP_PATH), McpWebSocket, mcp),
             Rule(PathMatches(MCP_PATH), StreamableHttp, {**mcp, "sessions": sessions}),
+            Rule(PathMatches(MCP_PATH + "/ticket"), WebSocketTicket, {"guards": guards}),
+            Rule(PathMatches(authentication.METADATA_PATH + f"({MCP_PATH})?"), health.ProtectedResourceMetadata,
+                 {"auth": auth}),
             Rule(PathMatches("/health"), health.Health),
-            Rule(PathMatches("/ready"), health.Ready, {"core": core, "db": db}),
+            Rule(PathMatches("/ready"), health.Ready, {"core": core, "db": db, "auth": auth}),
             Rule(PathMatches("/metrics"), health.Metrics, {"core": core}),
         ],
         websocket_max_message_size=settings.max_message_bytes,

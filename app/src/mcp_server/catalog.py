@@ -242,6 +242,13 @@ class Catalog:
         self.tools[tool.name] = tool
         self._tool_list = None
 
+    def tool_read_only(self, name: str) -> bool | None:
+        """Whether a tool only reads (its readOnlyHint annotation); None for an unknown tool."""
+        tool = self.tools.get(name)
+        if tool is None:
+            return None
+        return bool((tool.annotations or {}).get("readOnlyHint"))
+
     def add_prompt(self, prompt: Prompt) -> None:
         if prompt.name in self.prompts:
             raise ValueError(f"duplicate prompt {prompt.name}")

@@ -112,6 +112,28 @@ SETTINGS: tuple[Setting, ...] = (
             "File with one bearer token per line (e.g. a mounted Kubernetes Secret)."),
     Setting("MCP_AUTH_DISABLED", "auth_disabled", _bool, "false",
             "Set to true to serve /mcp without authentication. Only this explicit setting turns auth off."),
+    Setting("MCP_AUTH_MODE", "auth_mode", _choice("tokens", "oauth", "both"), "tokens",
+            "How /mcp authenticates: `tokens` (the static bearer tokens above), `oauth` (JWT access tokens from "
+            "MCP_OAUTH_ISSUER, checked against its JWKS), or `both`."),
+    Setting("MCP_OAUTH_ISSUER", "oauth_issuer", _url, "",
+            "The authorization server's issuer URL (tokens' `iss`); its keys are found through its metadata."),
+    Setting("MCP_OAUTH_RESOURCE", "oauth_resource", _url, "",
+            "This server's canonical resource URL (e.g. https://mcp.example.com/mcp): tokens' `aud` must name it "
+            "(RFC 8707), and its protected-resource metadata (RFC 9728) is served beside it."),
+    Setting("MCP_OAUTH_JWKS_URL", "oauth_jwks_url", _url, "",
+            "The issuer's JWKS URL; empty: the `jwks_uri` of the issuer's metadata."),
+    Setting("MCP_OAUTH_READ_SCOPE", "oauth_read_scope", _text, "mcp:read",
+            "Scope a token needs for read-only tools (get/list/search), resources and prompts."),
+    Setting("MCP_OAUTH_WRITE_SCOPE", "oauth_write_scope", _text, "mcp:write",
+            "Scope a token needs for the other tools (save/delete)."),
+    Setting("MCP_OAUTH_CLOCK_SKEW_SECONDS", "oauth_clock_skew_seconds", _int(0, 300), "30",
+            "Leeway for tokens' `exp`, `nbf` and `iat`."),
+    Setting("MCP_OAUTH_JWKS_REFRESH_SECONDS", "oauth_jwks_refresh_seconds", _float(1, 86400), "300",
+            "How often the issuer's keys are fetched again (a token naming an unknown key fetches them sooner)."),
+    Setting("MCP_OAUTH_JWKS_MIN_INTERVAL_SECONDS", "oauth_jwks_min_interval_seconds", _float(0, 3600), "10",
+            "Shortest time between two fetches of the keys (tokens naming unknown keys cannot flood the issuer)."),
+    Setting("MCP_WS_TICKET_SECONDS", "ws_ticket_seconds", _int(5, 600), "30",
+            "Lifetime of a single-use WebSocket ticket (POST /mcp/ticket) for clients that cannot send headers."),
     Setting("MCP_ALLOWED_HOSTS", "allowed_hosts", _list, "localhost,127.0.0.1,[::1]",
             "Host header values accepted (DNS-rebinding protection); `*.suffix` wildcards and `*` allowed; ports ignored."),
     Setting("MCP_ALLOWED_ORIGINS", "allowed_origins", _list, "",
@@ -171,6 +193,16 @@ class Settings:
     auth_tokens: tuple[str, ...]
     auth_tokens_file: str
     auth_disabled: bool
+    auth_mode: str
+    oauth_issuer: str
+    oauth_resource: str
+    oauth_jwks_url: str
+    oauth_read_scope: str
+    oauth_write_scope: str
+    oauth_clock_skew_seconds: int
+    oauth_jwks_refresh_seconds: float
+    oauth_jwks_min_interval_seconds: float
+    ws_ticket_seconds: int
     allowed_hosts: tuple[str, ...]
     allowed_origins: tuple[str, ...]
     max_message_bytes: int
@@ -240,7 +272,15 @@ def _secret_lines(variable: str, path: str) -> list[str]:
 
 def _cross_checks(values: Mapping[str, Any]) -> list[str]:
     problems = []
-    if not values["auth_disabled"] and not values["auth_tokens"] and not values["auth_tokens_file"]:
+    uses_tokens = values["auth_mode"] in ("tokens", "both")
+    if not values["auth_disabled"] and values["auth_mode"] != "tokens":
+        for env, field in (("MCP_OAUTH_ISSUER", "oauth_issuer"), ("MCP_OAUTH_RESOURCE", "oauth_resource")):
+            if not values[field]:
+                problems.append(f"{env}: required with MCP_AUTH_MODE={values['auth_mode']}")
+        if not values["oauth_read_scope"] or not values["oauth_write_scope"]:
+            problems.append("MCP_OAUTH_READ_SCOPE / MCP_OAUTH_WRITE_SCOPE: must not be empty")
+    if (not values["auth_disabled"] and uses_tokens and not values["auth_tokens"]
+            and not values["auth_tokens_file"]):
         problems.append(
             "MCP_AUTH_TOKENS / MCP_AUTH_TOKENS_FILE: no bearer token configured; "
             "set one, or set MCP_AUTH_DISABLED=true to serve without authentication"

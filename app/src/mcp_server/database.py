@@ -16,6 +16,7 @@ SEARCH_CACHE = "search_cache"
 SESSIONS = "mcp_sessions"  # 2025-era HTTP session records (session_records.py)
 CHANGES = "mcp_changes"  # changes shared between replicas (change_feed.py)
 ANSWERS = "mcp_answers"  # 2025 clients' answers that reached another replica (answer_relay.py)
+TICKETS = "mcp_tickets"  # single-use WebSocket tickets (tickets.py)
 
 
 class Database:
@@ -34,6 +35,7 @@ class Database:
         self.sessions = self.db[SESSIONS]
         self.changes = self.db[CHANGES]
         self.answers = self.db[ANSWERS]
+        self.tickets = self.db[TICKETS]
         self._indexes_ready = False
         self._last_ping: tuple[float, bool] = (0.0, False)
 

@@ -1,25 +1,31 @@
-"""Checks every /mcp request passes before MCP handling: Host, Origin, bearer token."""
+"""Checks every /mcp request passes before MCP handling: Host, Origin, then who is asking (auth.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Any
+
 from tornado.web import RequestHandler
 
+from .auth import Authenticator, Challenge, Outcome, Principal
+from . import jsonrpc
 from .config import Settings
 from .metrics import Metrics
-from .security import HostPolicy, TokenAuth
+from .security import HostPolicy
 
 
 class RequestGuards:
-    """Shared by both transports."""
+    """Shared by both transports. A request that passes gets `handler.principal`."""
 
-    def __init__(self, settings: Settings, auth: TokenAuth, metrics: Metrics):
+    def __init__(self, settings: Settings, auth: Authenticator, metrics: Metrics):
         self.settings = settings
         self.auth = auth
         self.hosts = HostPolicy(settings.allowed_hosts, settings.allowed_origins)
         self.metrics = metrics
 
-    def refuse(self, handler: RequestHandler, websocket: bool = False) -> bool:
-        """Write an error response and return True if the request may not proceed."""
+    def refuse(self, handler: RequestHandler, websocket: bool = False) -> bool | Awaitable[bool]:
+        """Write an error response and return True if the request may not proceed (or an
+        awaitable of that, when the answer needs a wait: new issuer keys, a ticket)."""
         request = handler.request
         if not self.hosts.host_allowed(request.headers.get("Host")):
             return self._deny(handler, 421, "host_not_allowed",
@@ -27,15 +33,34 @@ class RequestGuards:
         if not self.hosts.origin_allowed(request.headers.get("Origin")):
             return self._deny(handler, 403, "origin_not_allowed",
                               "Forbidden: Origin is not in MCP_ALLOWED_ORIGINS")
-        if not self.auth.check(request.headers.get("Authorization")):
-            handler.set_header("WWW-Authenticate", 'Bearer realm="mcp"')
-            return self._deny(handler, 401, "unauthorized",
-                              "Unauthorized: send Authorization: Bearer <token>")
-        return False
+        outcome = self.auth.authenticate(request.headers.get("Authorization"),
+                                         request.headers.get("Sec-WebSocket-Protocol", "") if websocket else None)
+        if isinstance(outcome, (Principal, Challenge)):
+            return self._admit(handler, outcome)
+        return self._refuse_later(handler, outcome)
 
-    def _deny(self, handler: RequestHandler, status: int, reason: str, message: str) -> bool:
+    async def _refuse_later(self, handler: RequestHandler, outcome: Awaitable[Outcome]) -> bool:
+        return self._admit(handler, await outcome)
+
+    def _admit(self, handler: RequestHandler, outcome: Outcome) -> bool:
+        if isinstance(outcome, Principal):
+            handler.principal = outcome  # type: ignore[attr-defined]
+            return False
+        return self.challenge(handler, outcome)
+
+    def challenge(self, handler: RequestHandler, challenge: Challenge, request_id: Any = None) -> bool:
+        """Answer with the challenge's status and WWW-Authenticate (503: Retry-After)."""
+        if challenge.status == 503:
+            handler.set_header("Retry-After", "5")
+        else:
+            handler.set_header("WWW-Authenticate", self.auth.www_authenticate(challenge))
+        return self._deny(handler, challenge.status, challenge.reason, challenge.message, request_id,
+                          jsonrpc.FORBIDDEN if challenge.error == "insufficient_scope" else jsonrpc.INVALID_REQUEST)
+
+    def _deny(self, handler: RequestHandler, status: int, reason: str, message: str, request_id: Any = None,
+              code: int = jsonrpc.INVALID_REQUEST) -> bool:
         self.metrics.rejected.labels(reason).inc()
         handler.set_status(status)
         handler.set_header("Content-Type", "application/json")
-        handler.finish({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}})
+        handler.finish({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}})
         return True

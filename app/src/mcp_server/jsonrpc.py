@@ -16,6 +16,7 @@ RATE_LIMITED = -32000
 SHUTTING_DOWN = -32001
 RESOURCE_NOT_FOUND = -32002  # the MCP spec's code for resources/read of an unknown URI
 NOT_INITIALIZED = -32003
+FORBIDDEN = -32004  # the access token lacks a scope the request needs (HTTP 403 insufficient_scope)
 # MCP 2026-07-28
 HEADER_MISMATCH = -32020  # HTTP headers missing or not matching the body (SEP-2243)
 MISSING_CLIENT_CAPABILITY = -32021  # the request needs a capability the client did not declare

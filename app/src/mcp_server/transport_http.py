@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Awaitable
 from typing import Any
 
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
 from . import jsonrpc, sse
+from .auth import Principal
 from .core import Core
 from .engine import Reply, is_pending, settled
 from .guards import RequestGuards
@@ -62,6 +64,8 @@ def http_era(header_version: str | None, message: Any) -> str:
 
 
 class StreamableHttp(RequestHandler):
+    principal: Principal  # set by the guards
+
     def initialize(self, core: Core, guards: RequestGuards, sessions: HttpSessions) -> None:
         self.core = core
         self.guards = guards
@@ -73,9 +77,20 @@ class StreamableHttp(RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
 
-    def prepare(self) -> None:
-        if self.guards.refuse(self):
-            return
+    def prepare(self) -> Awaitable[None] | None:
+        refused = self.guards.refuse(self)
+        if refused is True:
+            return None
+        if refused is not False:
+            return self._prepare_later(refused)  # type: ignore[arg-type]
+        self._check_length()
+        return None
+
+    async def _prepare_later(self, refused: Awaitable[bool]) -> None:
+        if not await refused:
+            self._check_length()
+
+    def _check_length(self) -> None:
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > self.settings_.max_message_bytes:
             self._error(413, jsonrpc.INVALID_REQUEST,
@@ -160,6 +175,10 @@ class StreamableHttp(RequestHandler):
             self._refuse(400, exc)
             return
         self.core.metrics.message_in(TRANSPORT)
+        challenge = self.guards.auth.scope_challenge(self.principal, message)
+        if challenge is not None:
+            self.guards.challenge(self, challenge, message.get("id") if isinstance(message, dict) else None)
+            return
         era = http_era(self.request.headers.get(VERSION_HEADER), message)
         if era == "modern":
             await self._post_modern(message)

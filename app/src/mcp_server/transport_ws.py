@@ -12,13 +12,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.iostream import StreamClosedError
+from tornado.web import RequestHandler
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from . import jsonrpc
+from .auth import Challenge, Principal
 from .core import Core
 from .engine import Engine, is_pending
 from .guards import RequestGuards
 from .security import RateLimiter
+from .tickets import TicketsUnavailable
 
 log = logging.getLogger("mcp_server.websocket")
 
@@ -26,6 +29,7 @@ SUBPROTOCOL = "mcp"
 TRANSPORT = "websocket"
 # RFC 6455 close codes
 GOING_AWAY = 1001
+POLICY_VIOLATION = 1008
 UNSUPPORTED_DATA = 1003
 TOO_BIG = 1009
 TEXT_OPCODE = 0x1
@@ -80,6 +84,7 @@ class McpWebSocket(WebSocketHandler):
 
     core: Core
     guards: RequestGuards
+    principal: Principal  # set by the guards
 
     def initialize(self, core: Core, guards: RequestGuards) -> None:
         self.core = core
@@ -95,8 +100,20 @@ class McpWebSocket(WebSocketHandler):
     # Not a coroutine itself: Tornado awaits what it returns, and the connection's whole receive
     # loop runs under this frame, so an extra coroutine here would be resumed on every frame read.
     def get(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:  # type: ignore[override]
-        if self.guards.refuse(self, websocket=True):
+        refused = self.guards.refuse(self, websocket=True)
+        if refused is True:
             return None
+        if refused is not False:
+            return self._get_later(refused, *args, **kwargs)  # type: ignore[arg-type]
+        return self._upgrade(*args, **kwargs)
+
+    async def _get_later(self, refused: Awaitable[bool], *args: Any, **kwargs: Any) -> None:
+        if not await refused:
+            upgrading = self._upgrade(*args, **kwargs)
+            if upgrading is not None:
+                await upgrading
+
+    def _upgrade(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:
         if self.core.draining:
             self._metrics.rejected.labels("shutting_down").inc()
             self.set_status(503)
@@ -115,7 +132,7 @@ class McpWebSocket(WebSocketHandler):
         return self.guards.hosts.origin_allowed(origin)
 
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
-        return SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
+        return SUBPROTOCOL if SUBPROTOCOL in subprotocols else None  # never a ticket's
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.set_nodelay(True)
@@ -162,6 +179,10 @@ class McpWebSocket(WebSocketHandler):
             return
         try:
             value = jsonrpc.decode(message, self._max_depth)
+            challenge = self.guards.auth.scope_challenge(self.principal, value)
+            if challenge is not None:
+                self._refuse(value, challenge)
+                return
             conversation = self.conversation
             if conversation is None:
                 conversation = self.conversation = self.core.open_for(value, self)
@@ -176,6 +197,19 @@ class McpWebSocket(WebSocketHandler):
             reply.add_done_callback(self._answered)  # type: ignore[union-attr]
             return
         self.send(reply)  # type: ignore[arg-type]
+
+    def _refuse(self, message: Any, challenge: Challenge) -> None:
+        """A token that expired ends the connection (1008; the client reconnects with a new one);
+        a missing scope refuses the request (JSON-RPC error with what the HTTP answer would carry)."""
+        self._metrics.rejected.labels(challenge.reason).inc()
+        if challenge.status == 401:
+            self.close(POLICY_VIOLATION, "access token expired: reconnect with a new one")
+            return
+        request_id = message.get("id") if isinstance(message, dict) else None
+        if jsonrpc.is_valid_id(request_id):
+            self.send(jsonrpc.error_response(request_id, jsonrpc.FORBIDDEN, challenge.message, {
+                "status": challenge.status, "error": challenge.error, "scope": challenge.scope,
+                "www_authenticate": self.guards.auth.www_authenticate(challenge)}))
 
     def _answered(self, done: asyncio.Future[Any]) -> None:
         if done.cancelled():
@@ -223,3 +257,30 @@ class McpWebSocket(WebSocketHandler):
             await asyncio.wait_for(self._close_waiter, CLOSE_HANDSHAKE_SECONDS)
         except asyncio.TimeoutError:
             pass
+
+
+class WebSocketTicket(RequestHandler):
+    """POST /mcp/ticket: a single-use ticket for a WebSocket upgrade (tickets.py), for clients that
+    can set no Authorization header on the upgrade (browsers, URL-only clients)."""
+
+    principal: Principal  # set by the guards
+
+    def initialize(self, guards: RequestGuards) -> None:
+        self.guards = guards
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+
+    def prepare(self) -> Awaitable[bool] | None:
+        refused = self.guards.refuse(self)
+        return None if isinstance(refused, bool) else refused
+
+    async def post(self) -> None:
+        try:
+            answer = await self.guards.auth.issue_ticket(self.principal)
+        except TicketsUnavailable:
+            self.set_status(503)
+            self.set_header("Retry-After", "1")
+            self.finish({"error": "temporarily_unavailable", "error_description": "the ticket store cannot be reached"})
+            return
+        self.finish(answer)
