@@ -9,7 +9,7 @@ COLLECTION_LINK := $(CURDIR)/.cache/collections/ansible_collections/kringen/mcp_
 PY := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help test test-app test-collection run bench venv sdk2-venv ansible-venv collection-link ferretdb \
+.PHONY: help test test-app test-collection run bench venv sdk2-venv ansible-venv collection-link ferretdb keycloak \
         render lint sanity bench-deploy publish docker-build-publish docker-publish k8s-deploy clean \
         up down test-cluster cluster-up cluster-down cluster-status
 
@@ -44,11 +44,15 @@ collection-link:
 ferretdb:
 	@bash hack/build/ferretdb.sh >/dev/null
 
+# Keycloak, the identity provider of the app's OAuth tests (from Maven Central; runs on a Java 21+ it finds).
+keycloak:
+	@bash hack/build/keycloak.sh >/dev/null
+
 # The cluster's setup runs beside the app's and the collection's tests (hack/test.sh says why).
 test: venv sdk2-venv ansible-venv collection-link ferretdb
 	bash hack/test.sh
 
-test-app: venv sdk2-venv ferretdb
+test-app: venv sdk2-venv ferretdb keycloak
 	cd app && MCP_SDK2_PYTHON=$(SDK2_VENV)/bin/python $(PY) -m pytest $(PYTEST_ARGS)
 
 test-collection: venv ansible-venv collection-link ferretdb

@@ -34,16 +34,18 @@ def modern_params(params: dict[str, Any] | None = None, capabilities: dict[str, 
 class RawWebSocket:
     """A WebSocket MCP client that shows every frame the server sends."""
 
-    def __init__(self, url: str, token: str | None = TEST_TOKEN, **connect: Any):
+    def __init__(self, url: str, token: str | None = TEST_TOKEN, subprotocols: tuple[str, ...] = ("mcp",),
+                 **connect: Any):
         self.url = url
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.subprotocols = list(subprotocols)
         self.connect_args = connect
         self.ws: Any = None
         self.ids = itertools.count(1)
         self.notifications: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> RawWebSocket:
-        self.ws = await websockets.connect(self.url, subprotocols=["mcp"], additional_headers=self.headers,
+        self.ws = await websockets.connect(self.url, subprotocols=self.subprotocols, additional_headers=self.headers,
                                            **self.connect_args)
         return self
 

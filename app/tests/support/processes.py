@@ -36,6 +36,17 @@ def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = Non
     raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
 
 
+def end_process(proc: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds; waits for the end either way."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def ferretdb_binary() -> str:
     explicit = os.environ.get("FERRETDB_BIN")
     if explicit:
@@ -67,12 +78,7 @@ class FerretDB:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        end_process(self.proc, 10)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
