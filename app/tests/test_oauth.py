@@ -4,6 +4,7 @@ only the attacks (alg none, HMAC with the public key, another key, a tampered pa
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -171,6 +172,18 @@ async def test_a_valid_token_works_on_both_transports(idp, era, grant):
     assert response.status_code == 200 and not message["result"].get("isError"), message
     reply = await ws_call(idp.server.ws_url, token, "get_note", {"id": note}, era)
     assert reply["result"]["structuredContent"]["content"] == f"{era} {grant}"
+    assert token not in idp.server.log()
+
+
+@pytest.mark.anyio
+async def test_a_websocket_whose_token_expires_is_closed_at_its_next_message(idp):
+    token = idp.keycloak.token("mcp-short")  # lives 1 s; the server allows 1 s of skew
+    async with RawWebSocket(idp.server.ws_url, token) as client:
+        await client.initialize()
+        await asyncio.sleep(max(0.0, parts(token)[1]["exp"] + 1.5 - time.time()))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await client.request("tools/list")
+    assert closed.value.rcvd.code == 1008 and "expired" in closed.value.rcvd.reason
 
 
 # --- tokens that must be refused ------------------------------------------------------------------

@@ -77,7 +77,8 @@ class IssuerKeys:
         return bool(self._keys)
 
     def may_fetch(self) -> bool:
-        return time.monotonic() - self._fetched_at >= self.min_interval_seconds
+        """A fetch is under way (worth waiting for), or the last began long enough ago."""
+        return self._fetching is not None or time.monotonic() - self._fetched_at >= self.min_interval_seconds
 
     async def refresh(self) -> None:
         """Fetch the keys now (callers arriving meanwhile share the same fetch)."""
@@ -102,7 +103,7 @@ class IssuerKeys:
             url = self.jwks_url or await self._discover()
             document = await _get_json(url)
             keys = _parse_jwks(document)
-        except (OSError, HTTPClientError, ValueError, asyncio.TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, no key is trusted from it
             self.problem = f"cannot fetch the signing keys of {self.issuer}: {_describe(exc)}"
             log.error("%s; tokens are refused until it works", self.problem)
             return
@@ -202,7 +203,7 @@ class JwtVerifier:
         kid = header.get("kid")
         key = self.keys.key(kid if isinstance(kid, str) else None)
         if key is None:
-            if fetch_allowed and (self.keys.may_fetch() or not self.keys.has_keys()):
+            if fetch_allowed and self.keys.may_fetch():
                 raise NeedKeys()
             if not self.keys.has_keys():
                 raise KeysUnavailable(self.keys.problem or "no keys")
