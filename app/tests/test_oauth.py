@@ -176,6 +176,20 @@ async def test_a_valid_token_works_on_both_transports(idp, era, grant):
 
 
 @pytest.mark.anyio
+async def test_a_2025_session_belongs_to_the_principal_that_opened_it(idp):
+    async with RawHttp(idp.server.http_url, idp.keycloak.user_token()) as alice:
+        assert (await alice.initialize()).status_code == 200
+        response, _ = await alice.request("tools/list")
+        assert response.status_code == 200
+        async with RawHttp(idp.server.http_url, idp.keycloak.token()) as agent:
+            agent.session_id = alice.session_id  # a valid token of another principal, her session's id
+            response, _ = await agent.request("tools/list")
+            assert response.status_code == 404
+        response, _ = await alice.request("tools/list")
+        assert response.status_code == 200
+
+
+@pytest.mark.anyio
 async def test_a_websocket_whose_token_expires_is_closed_at_its_next_message(idp):
     token = idp.keycloak.token("mcp-short")  # lives 1 s; the server allows 1 s of skew
     async with RawWebSocket(idp.server.ws_url, token) as client:

@@ -36,7 +36,7 @@ def new_stream_id(get_stream: bool) -> str:
 class HttpSession:
     """This replica's live copy of a Streamable HTTP session."""
 
-    __slots__ = ("session_id", "session", "limiter", "get_stream", "expires_at", "checked_at", "_streams")
+    __slots__ = ("session_id", "session", "limiter", "get_stream", "expires_at", "checked_at", "owner", "_streams")
 
     def __init__(self, session_id: str, session: Session, limiter: RateLimiter):
         self.session_id = session_id
@@ -45,6 +45,7 @@ class HttpSession:
         self.get_stream: SseChannel | None = None
         self.expires_at = 0.0  # epoch seconds, as recorded
         self.checked_at = 0.0  # monotonic time the record was last read or written
+        self.owner = ""  # who opened it (the principal's subject)
         self._streams: OrderedDict[str, SseChannel] = OrderedDict()
 
     def keep(self, channel: SseChannel) -> None:
@@ -109,10 +110,11 @@ class HttpSessions:
         """A new session for an initialize request; recorded by `record` once initialize succeeded."""
         return self._live_copy(secrets.token_urlsafe(32))
 
-    async def record(self, http_session: HttpSession) -> None:
+    async def record(self, http_session: HttpSession, owner: str) -> None:
         http_session.expires_at = time.time() + self.idle_seconds
+        http_session.owner = owner
         await self.records.create(SessionRecord(session_id=http_session.session_id, expires_at=http_session.expires_at,
-                                                **http_session.session.recorded_state()))
+                                                owner=owner, **http_session.session.recorded_state()))
         http_session.checked_at = time.monotonic()
         self.core.metrics.sessions.labels(self.transport).inc()
 
@@ -130,6 +132,7 @@ class HttpSessions:
             local.session.restore(record.protocol_version, record.client_capabilities, record.client_info,
                                   record.log_level, record.subscriptions)
             local.expires_at = record.expires_at
+            local.owner = record.owner
             local.checked_at = time.monotonic()
         if local.expires_at - time.time() < self.idle_seconds / 2:
             # Push the expiry forward at most once per half idle window, not on every request.

@@ -30,6 +30,7 @@ class SessionRecord:
     log_level: str | None
     subscriptions: tuple[str, ...]
     expires_at: float  # seconds since the epoch
+    owner: str = ""  # the principal that opened it (auth.Principal.subject): nobody else may use it
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at <= (time.time() if now is None else now)
@@ -85,7 +86,7 @@ class MongoSessionRecords:
     """Records in the `mcp_sessions` collection that every replica shares."""
 
     _FIELDS = {"protocol_version": "v", "client_capabilities": "caps", "client_info": "info",
-               "log_level": "level", "subscriptions": "subs", "expires_at": "exp"}
+               "log_level": "level", "subscriptions": "subs", "expires_at": "exp", "owner": "own"}
 
     def __init__(self, collection: AsyncCollection):
         self.collection = collection
@@ -100,7 +101,8 @@ class MongoSessionRecords:
         if document is None:
             return None
         record = SessionRecord(session_id, document["v"], document.get("caps") or {}, document.get("info") or {},
-                               document.get("level"), tuple(document.get("subs") or ()), float(document["exp"]))
+                               document.get("level"), tuple(document.get("subs") or ()), float(document["exp"]),
+                               str(document.get("own", "")))
         if record.expired():
             await self._call(self.collection.delete_one({"_id": session_id, "exp": document["exp"]}))
             return None

@@ -285,7 +285,7 @@ class StreamableHttp(RequestHandler):
             self._json(response, 400)
             return
         try:
-            await self.sessions.record(http_session)
+            await self.sessions.record(http_session, self.principal.subject)
         except RecordsUnavailable as exc:
             self.sessions.forget(http_session.session_id)
             self._store_unavailable(exc, message.get("id"))
@@ -310,7 +310,8 @@ class StreamableHttp(RequestHandler):
         except RecordsUnavailable as exc:
             self._store_unavailable(exc)
             return None
-        if http_session is None:
+        if http_session is None or http_session.owner != self.principal.subject:
+            # Another principal's session is as unknown to this one as a session that never was.
             self._error(404, jsonrpc.INVALID_REQUEST, "Not Found: session ended or unknown; initialize a new one")
             return None
         version = self.request.headers.get(VERSION_HEADER)
