@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mcp_server.auth import Authenticator, Principal
+from mcp_server.config import ConfigError, Settings
 from mcp_server.tickets import MemoryTickets
 from support.clients import INIT_PARAMS, ModernHttp, RawHttp, RawWebSocket
 from support.keycloak import READ_SCOPE, WRITE_SCOPE, Keycloak
@@ -388,3 +389,16 @@ def test_sdk2_client_credentials_follow_our_metadata_to_keycloak(idp):
     # It found the way itself: our 401, our metadata, Keycloak's metadata and token endpoint.
     assert f"GET {idp.metadata_url}" in seen["requests"]
     assert f"POST {idp.keycloak.token_endpoint}" in seen["requests"]
+
+
+def test_oauth_settings_are_checked_at_start():
+    with pytest.raises(ConfigError) as missing:
+        Settings.from_env({"MCP_AUTH_MODE": "oauth"})
+    assert "MCP_OAUTH_ISSUER: required" in str(missing.value) and "MCP_OAUTH_RESOURCE: required" in str(missing.value)
+    assert "MCP_AUTH_TOKENS" not in str(missing.value)  # no static token needed in this mode
+    settings = Settings.from_env({"MCP_AUTH_MODE": "oauth", "MCP_OAUTH_ISSUER": "https://idp.test/realms/mcp",
+                                  "MCP_OAUTH_RESOURCE": "https://mcp.test/mcp"})
+    assert (settings.oauth_read_scope, settings.oauth_write_scope) == ("mcp:read", "mcp:write")
+    with pytest.raises(ConfigError, match="MCP_AUTH_TOKENS"):
+        Settings.from_env({"MCP_AUTH_MODE": "both", "MCP_OAUTH_ISSUER": "https://idp.test/realms/mcp",
+                           "MCP_OAUTH_RESOURCE": "https://mcp.test/mcp"})
