@@ -64,6 +64,13 @@ CASES = [
     ({"server_request_state_keys": ["too-short-a-key"]}, "server_request_state_keys must each be at least 32 characters, got 1 shorter"),
     ({"server_allowed_source_ranges": ["anywhere"]}, "server_allowed_source_ranges and server_web_search_egress_cidrs must be CIDRs, got ['anywhere']"),
     ({"mongo_express_allowed_source_ranges": ["everyone"]}, "mongo_express_allowed_source_ranges must be CIDRs, got ['everyone']"),
+    ({"server_auth_mode": "oauth"}, "server_oauth_issuer must be the issuer's URL when server_auth_mode is oauth, got ''"),
+    ({"server_auth_mode": "both", "server_oauth_issuer": "https://idp.example.com", "server_oauth_resource": "mcp"},
+     "server_oauth_resource must be the server's URL (or set server_ingress_host) when server_auth_mode is both, got 'mcp'"),
+    ({"server_auth_mode": "oauth", "mcp_cloud": "eks", "server_oauth_issuer": "http://idp.example.com/realms/mcp",
+      "server_oauth_resource": "https://mcp.example.com/mcp"},
+     "server_oauth_issuer must be an https URL outside the local cluster (mcp_cloud eks), got 'http://idp.example.com/realms/mcp'"),
+    ({"server_auth_mode": "sometimes"}, "value of server_auth_mode must be one of: tokens, oauth, both, got: sometimes"),
 ]
 # The rule a message states (the part before the value it names), to tell one case's message from another's.
 RULES = {message.split(", got")[0].split(" is of type")[0] for _, message in CASES}

@@ -289,3 +289,35 @@ def test_empty_ranges_admit_nobody_and_open_nothing(tmp_path_factory):
     # An empty `from` or `to` would mean "from/to anywhere": the rules are left out instead.
     assert policies["mcp-server"]["ingress"] == [] and len(policies["mcp-server"]["egress"]) == 2
     assert policies["mongo-express"]["ingress"] == []
+
+
+def test_oauth_mode_configures_the_resource_server_and_its_egress(tmp_path_factory):
+    """server_auth_mode oauth: the issuer, resource and scopes reach the server's settings, no static-token
+    Secret is mounted (none is made), and the server may reach the issuer on its port only."""
+    out = tmp_path_factory.mktemp("oauth")
+    result = run_playbook(
+        "playbooks/render.yml", "-l", "local-dev", "-e", f"mcp_render_root={out}",
+        "-e", '{"server_auth_mode": "oauth", "server_oauth_issuer": "https://idp.example.com/realms/mcp",'
+              ' "server_oauth_resource": "https://mcp.example.com/mcp", "server_oauth_write_scope": "notes:write",'
+              ' "mcp_cluster_cidrs": ["10.88.0.0/16"], "server_oauth_egress_cidrs": ["0.0.0.0/0"],'
+              ' "server_oauth_egress_ports": [8443]}')
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    docs = documents(out / "local-dev")
+    settings = find(docs, "ConfigMap", "mcp-server-config")["data"]
+    assert {k: v for k, v in settings.items() if k.startswith(("MCP_AUTH", "MCP_OAUTH"))} == {
+        "MCP_AUTH_DISABLED": "false", "MCP_AUTH_TOKENS_FILE": "", "MCP_AUTH_MODE": "oauth",
+        "MCP_OAUTH_ISSUER": "https://idp.example.com/realms/mcp", "MCP_OAUTH_RESOURCE": "https://mcp.example.com/mcp",
+        "MCP_OAUTH_JWKS_URL": "", "MCP_OAUTH_READ_SCOPE": "mcp:read", "MCP_OAUTH_WRITE_SCOPE": "notes:write"}
+    pod = find(docs, "Deployment", "mcp-server")["spec"]["template"]["spec"]
+    assert "auth" not in {v["name"] for v in pod["volumes"]}
+    egress = find(docs, "NetworkPolicy", "mcp-server")["spec"]["egress"]
+    assert egress[-1] == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.88.0.0/16"]}}],
+                          "ports": [{"protocol": "TCP", "port": 8443}]}
+
+
+def test_token_mode_has_no_oauth_settings_or_issuer_egress(rendered):
+    docs = documents(rendered / "local-dev")
+    settings = find(docs, "ConfigMap", "mcp-server-config")["data"]
+    assert settings["MCP_AUTH_MODE"] == "tokens" and not any(k.startswith("MCP_OAUTH") for k in settings)
+    assert settings["MCP_AUTH_TOKENS_FILE"] == "/var/run/secrets/mcp/tokens"
+    assert len(find(docs, "NetworkPolicy", "mcp-server")["spec"]["egress"]) == 3  # MongoDB, DNS, web search
