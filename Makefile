@@ -4,12 +4,14 @@ SHELL := bash
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 SDK2_VENV := $(CURDIR)/.venv-sdk2
+FUZZ_VENV := $(CURDIR)/.venv-fuzz
 ANSIBLE_VENV := $(CURDIR)/.venv-ansible
 COLLECTION_LINK := $(CURDIR)/.cache/collections/ansible_collections/kringen/mcp_server
 PY := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help test test-app test-collection run bench venv sdk2-venv ansible-venv collection-link ferretdb keycloak \
+.PHONY: help test test-app test-collection run bench fuzz venv sdk2-venv fuzz-venv ansible-venv collection-link ferretdb \
+        keycloak \
         render lint sanity bench-deploy publish docker-build-publish docker-publish k8s-deploy clean \
         up down test-cluster cluster-up cluster-down cluster-status
 
@@ -18,6 +20,7 @@ help:
 	@echo "make test      every test: app, collection, and the stack end to end on a real cluster"
 	@echo "make run       run the MCP server on 127.0.0.1:8080 with a local FerretDB"
 	@echo "make bench     benchmarks (bench/)"
+	@echo "make fuzz      the fuzzers, 100000 inputs each (FUZZ_ARGS='--seed N --inputs N --only core')"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: app/pyproject.toml
@@ -30,6 +33,11 @@ $(VENV)/.installed: app/pyproject.toml
 sdk2-venv: $(SDK2_VENV)/.installed
 $(SDK2_VENV)/.installed: app/tests/sdk2/requirements.txt
 	bash hack/cached-venv.sh $(SDK2_VENV) app/tests/sdk2/requirements.txt $(PYTHON)
+
+# atheris for the fuzzers (app/tests/fuzz): the app's own dependencies come from .venv.
+fuzz-venv: $(FUZZ_VENV)/.installed
+$(FUZZ_VENV)/.installed: app/tests/fuzz/requirements.txt
+	bash hack/cached-venv.sh $(FUZZ_VENV) app/tests/fuzz/requirements.txt $(PYTHON)
 
 # Ansible, ansible-lint, molecule and the kubernetes.core/community.docker collections (from PyPI's `ansible`).
 ansible-venv: $(ANSIBLE_VENV)/.installed
@@ -49,11 +57,14 @@ keycloak:
 	@bash hack/build/keycloak.sh >/dev/null
 
 # The cluster's setup runs beside the app's and the collection's tests (hack/test.sh says why).
-test: venv sdk2-venv ansible-venv collection-link ferretdb
+test: venv sdk2-venv fuzz-venv ansible-venv collection-link ferretdb
 	bash hack/test.sh
 
-test-app: venv sdk2-venv ferretdb keycloak
-	cd app && MCP_SDK2_PYTHON=$(SDK2_VENV)/bin/python $(PY) -m pytest $(PYTEST_ARGS)
+test-app: venv sdk2-venv fuzz-venv ferretdb keycloak
+	cd app && MCP_SDK2_PYTHON=$(SDK2_VENV)/bin/python MCP_FUZZ_VENV=$(FUZZ_VENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+fuzz: venv fuzz-venv ferretdb
+	cd app/tests && MCP_FUZZ_VENV=$(FUZZ_VENV) $(PY) -m fuzz.run $(FUZZ_ARGS)
 
 test-collection: venv ansible-venv collection-link ferretdb
 	MCP_APP_PYTHON=$(PY) $(ANSIBLE_VENV)/bin/python -m pytest tests/collection $(PYTEST_ARGS)
@@ -114,4 +125,4 @@ run: venv ferretdb
 	bash hack/run-local.sh
 
 clean:
-	rm -rf $(VENV) $(SDK2_VENV) $(ANSIBLE_VENV) .cache/collections rendered
+	rm -rf $(VENV) $(SDK2_VENV) $(FUZZ_VENV) $(ANSIBLE_VENV) .cache/collections rendered

@@ -277,7 +277,7 @@ class Catalog:
         if cursor is not None:
             state = decode_cursor(cursor)
             if not isinstance(state, dict) or not isinstance(state.get("p"), int) \
-                    or not 0 <= state["p"] < len(self.providers):
+                    or not 0 <= state["p"] < len(self.providers) or not isinstance(state.get("c"), (str, type(None))):
                 raise jsonrpc.JsonRpcError(jsonrpc.INVALID_PARAMS, "Invalid params: unknown or malformed cursor")
             index, inner = state["p"], state.get("c")
         resources: list[dict[str, Any]] = []

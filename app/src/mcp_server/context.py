@@ -34,6 +34,11 @@ class Changes(Protocol):
     def list_changed(self, kind: str) -> None: ...
 
 
+def is_log_level(value: Any) -> bool:
+    """One of LOG_LEVELS (a list or an object is not even a key of LOG_RANK)."""
+    return isinstance(value, str) and value in LOG_RANK
+
+
 def log_passes(level: str, threshold: str | None) -> bool:
     """Whether a log message of `level` reaches a client whose level is `threshold` (None: off)."""
     return threshold is not None and LOG_RANK.get(level, 0) >= LOG_RANK[threshold]

@@ -70,10 +70,19 @@ def settle_with_response(future: asyncio.Future[dict[str, Any]], message: dict[s
         return
     if "error" in message:
         error = message["error"] if isinstance(message["error"], dict) else {}
-        future.set_exception(JsonRpcError(error.get("code", jsonrpc.INTERNAL_ERROR),
+        code = error.get("code")
+        future.set_exception(JsonRpcError(code if jsonrpc.is_valid_code(code) else jsonrpc.INTERNAL_ERROR,
                                           str(error.get("message", "client error")), error.get("data")))
-    else:
-        future.set_result(message.get("result") or {})
+        return
+    result = message.get("result")
+    if result is None:
+        result = {}
+    if not isinstance(result, dict):
+        future.set_exception(JsonRpcError(
+            INVALID_REQUEST, f"Invalid Request: the client answered request {message.get('id')!r} with a "
+                             f"{type(result).__name__} result; a result must be an object"))
+        return
+    future.set_result(result)
 
 
 def close_unstarted(awaitable: Any) -> None:
@@ -221,7 +230,9 @@ class Engine:
         self.notified(method, params)
 
     def _response(self, message: dict[str, Any]) -> None:
-        future = self._client_requests.pop(message.get("id"), None) if self._client_requests else None
+        request_id = message.get("id")
+        future = self._client_requests.pop(request_id, None) \
+            if self._client_requests and jsonrpc.is_valid_id(request_id) else None
         if future is None or future.done():
             self.unclaimed(message)
             return
@@ -232,6 +243,8 @@ class Engine:
         log.debug("response to an unknown request id %r ignored", message.get("id"))
 
     def cancel(self, request_id: Any) -> None:
+        if not jsonrpc.is_valid_id(request_id):
+            return  # names no request (a list or an object would not even be a key)
         task = self.inflight.get(request_id)
         if task is not None:
             task.cancel()

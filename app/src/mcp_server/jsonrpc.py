@@ -122,6 +122,11 @@ def is_valid_id(value: Any) -> bool:
     return (isinstance(value, str) or isinstance(value, int)) and not isinstance(value, bool)
 
 
+def is_valid_code(value: Any) -> bool:
+    """An error code is an integer (bool is an int subclass in Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def classify(message: Any) -> str:
     """Return 'request', 'notification' or 'response', or raise INVALID_REQUEST naming the fault."""
     if not isinstance(message, dict):

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import jsonrpc
-from .context import LOG_LEVELS, LOG_RANK, ToolContext
+from .context import LOG_LEVELS, ToolContext, is_log_level
 from .engine import EMPTY, NULL_CHANNEL, Channel, Engine, settle_with_response
 from .jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JsonRpcError
 from .methods import require
@@ -202,7 +202,7 @@ class Session(Engine):
 
     def _set_level(self, params: dict[str, Any]) -> dict[str, Any]:
         level = params.get("level")
-        if level not in LOG_RANK:
+        if not is_log_level(level):
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params: level must be one of {', '.join(LOG_LEVELS)}")
         self.log_level = level
         return self._recorded({}, log_level=level)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import jsonrpc
-from .context import LOG_LEVELS, LOG_RANK, ToolContext
+from .context import LOG_LEVELS, ToolContext, is_log_level
 from .engine import EMPTY, Channel, Engine
 from .jsonrpc import INVALID_PARAMS, JsonRpcError
 from .mcp2025 import SUPPORTED_PROTOCOL_VERSIONS as SESSION_PROTOCOL_VERSIONS
@@ -90,7 +90,7 @@ class RequestMeta:
         if not isinstance(capabilities, dict):
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params: _meta {META_CLIENT_CAPABILITIES} must be an object")
         level = meta.get(META_LOG_LEVEL)
-        if level is not None and level not in LOG_RANK:
+        if level is not None and not is_log_level(level):
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params: _meta {META_LOG_LEVEL} must be one of "
                                                f"{', '.join(LOG_LEVELS)}")
         self.version = version

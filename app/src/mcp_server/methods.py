@@ -174,7 +174,8 @@ class SharedMethods:
         known = known if isinstance(known, dict) else {}
         catalog = self.catalog
         if ref.get("type") == "ref/prompt":
-            prompt = catalog.prompts.get(ref.get("name"))
+            name = ref.get("name")
+            prompt = catalog.prompts.get(name) if isinstance(name, str) else None
             if prompt is None:
                 raise JsonRpcError(INVALID_PARAMS, f"Invalid params: unknown prompt {ref.get('name')!r}")
             values = await prompt.complete(arg_name, value, known) if prompt.complete else []

@@ -22,6 +22,7 @@ from .engine import Engine, is_pending
 from .guards import RequestGuards
 from .security import RateLimiter
 from .tickets import TicketsUnavailable
+from .ws_protocol import INVALID_DATA, PROTOCOL_ERROR, StrictProtocol
 
 log = logging.getLogger("mcp_server.websocket")
 
@@ -35,19 +36,21 @@ TOO_BIG = 1009
 TEXT_OPCODE = 0x1
 CLOSE_HANDSHAKE_SECONDS = 2.0
 LINGER_SECONDS = 2.0
+LINGER_CODES = (TOO_BIG, PROTOCOL_ERROR, INVALID_DATA)  # closes that the client's unread frames could destroy
 
 
-class LingeringProtocol(WebSocketProtocol13):
-    """Tornado's protocol, except that after closing with 1009 (a frame over the size limit) it
-    reads and discards what the client still sends until the client closes (or a short time
-    passes) instead of closing the socket at once: closing a socket with unread data makes the
-    kernel send a reset, which can destroy the close frame before the client reads it."""
+class LingeringProtocol(StrictProtocol):
+    """The strict protocol, except that after closing with 1009 (a frame over the size limit), 1002
+    or 1007 (a malformed frame) it reads and discards what the client still sends until the client
+    closes (or a short time passes) instead of closing the socket at once: closing a socket with
+    unread data makes the kernel send a reset, which can destroy the close frame before the client
+    reads it."""
 
-    _linger = False  # set when closing with 1009
+    _linger = False  # set when closing with 1009, 1002 or 1007
     _lingering = False  # the drain is running: it closes the socket itself
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
-        if code == TOO_BIG and not self.server_terminated:
+        if code in LINGER_CODES and not self.server_terminated:
             self._linger = True
         super().close(code, reason)
 

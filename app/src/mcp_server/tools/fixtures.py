@@ -75,8 +75,7 @@ async def with_progress(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
 async def sampling(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
     answer = await ctx.request("sampling/createMessage", {
         "messages": [{"role": "user", "content": {"type": "text", "text": args["prompt"]}}], "maxTokens": 100})
-    content = answer.get("content") or {}
-    return [text(f"LLM response: {content.get('text', '')}")]
+    return [text(f"LLM response: {_sampled_text(answer)}")]
 
 
 async def elicitation(args: dict[str, Any], ctx: Any) -> list[dict[str, Any]]:
@@ -149,6 +148,13 @@ ROOTS = ("roots/list", {})
 NAME_QUESTION = _elicit("What is your name?", {"name": {"type": "string"}})
 
 
+def _sampled_text(answer: dict[str, Any]) -> str:
+    """The text of a sampling result, whose content is one block or (2025-11-25) a list of them."""
+    content = answer.get("content")
+    blocks = content if isinstance(content, list) else [content]
+    return "".join(str(b.get("text", "")) for b in blocks if isinstance(b, dict))
+
+
 def _accepted(answer: dict[str, Any], field: str) -> Any:
     content = answer.get("content") if answer.get("action") == "accept" else None
     return content.get(field) if isinstance(content, dict) else None
@@ -162,8 +168,7 @@ async def ir_elicitation(args: dict[str, Any], ctx: Any) -> str:
 
 async def ir_sampling(args: dict[str, Any], ctx: Any) -> str:
     answers = await ctx.ask({"capital_question": _sample("What is the capital of France?", 100)})
-    content = answers["capital_question"].get("content")
-    return f"Sampled answer: {content.get('text', '') if isinstance(content, dict) else ''}"
+    return f"Sampled answer: {_sampled_text(answers['capital_question'])}"
 
 
 async def ir_list_roots(args: dict[str, Any], ctx: Any) -> str:
