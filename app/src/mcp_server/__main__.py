@@ -19,7 +19,7 @@ log = logging.getLogger("mcp_server")
 
 async def serve(server: Server, stop: asyncio.Event) -> None:
     settings = server.settings
-    http = HTTPServer(server.app, max_body_size=settings.max_message_bytes + 65536, idle_connection_timeout=3600,
+    http = HTTPServer(server.http, max_body_size=settings.max_message_bytes + 65536, idle_connection_timeout=3600,
                       xheaders=False)
     http.listen(settings.port, settings.host, reuse_port=False)
     sweeper = PeriodicCallback(server.sessions.end_idle, 60_000)

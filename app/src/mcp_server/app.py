@@ -17,6 +17,7 @@ from .catalog import Catalog
 from .change_feed import ChangeFeed
 from .config import Settings
 from .database import Database
+from .fast_http import FastHttp
 from .guards import RequestGuards
 from .metrics import Metrics
 from . import auth as authentication
@@ -75,6 +76,7 @@ class Server:
     guards: RequestGuards
     sessions: HttpSessions
     app: Application
+    http: FastHttp  # what the HTTPServer serves: POST /mcp on the fast path, the rest by `app`
     feed: ChangeFeed | None  # changes shared with the other replicas
 
 
@@ -120,4 +122,4 @@ def build(settings: Settings) -> Server:
         compress_response=False,
         xheaders=False,
     )
-    return Server(settings, core, db, guards, sessions, app, feed)
+    return Server(settings, core, db, guards, sessions, app, FastHttp(app, MCP_PATH, core, guards, sessions), feed)

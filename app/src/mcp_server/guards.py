@@ -15,7 +15,8 @@ from .security import HostPolicy
 
 
 class RequestGuards:
-    """Shared by both transports. A request that passes gets `handler.principal`."""
+    """Shared by both transports. A request that passes gets `handler.principal`. A handler is a
+    RequestHandler, or the fast path's LeanHandler (the same calls)."""
 
     def __init__(self, settings: Settings, auth: Authenticator, metrics: Metrics):
         self.settings = settings

@@ -27,7 +27,7 @@ from .guards import RequestGuards
 from .http_headers import VERSION_HEADER, check_routing_headers, check_version_header
 from .http_sessions import GET_STREAM_PREFIX, HttpSession, HttpSessions, new_stream_id
 from .mcp2025 import SUPPORTED_PROTOCOL_VERSIONS as SESSION_VERSIONS
-from .mcp2026 import META_PROTOCOL_VERSION, RequestMeta, unsupported_version
+from .mcp2026 import META_PROTOCOL_VERSION, RequestMeta, Stateless, unsupported_version
 from .mcp2026 import SUPPORTED_PROTOCOL_VERSIONS as MODERN_VERSIONS
 from .security import RateLimiter
 from .session_records import RecordsUnavailable
@@ -63,8 +63,20 @@ def http_era(header_version: str | None, message: Any) -> str:
     return "modern" if header_version is None else "conflict"
 
 
-class StreamableHttp(RequestHandler):
+class McpHttp:
+    """What /mcp does with one HTTP exchange. The primitives it uses (`request`, `set_status`,
+    `set_header`, `clear_header`, `write`, `flush`, `finish`) come from Tornado's RequestHandler
+    (`StreamableHttp`) or from the lean handler of the fast path (`fast_http.LeanStreamableHttp`):
+    one set of rules for both."""
+
     principal: Principal  # set by the guards
+    request: Any
+    set_status: Any
+    set_header: Any
+    clear_header: Any
+    write: Any
+    flush: Any
+    finish: Any
 
     def initialize(self, core: Core, guards: RequestGuards, sessions: HttpSessions) -> None:
         self.core = core
@@ -160,50 +172,51 @@ class StreamableHttp(RequestHandler):
 
     # --- POST ----------------------------------------------------------------
 
-    async def post(self) -> None:
+    def post(self) -> Awaitable[None] | None:
+        """Answered at once when nothing waits (a 2026-07-28 request answered inline); else the awaitable."""
         content_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             self._error(415, jsonrpc.INVALID_REQUEST, "Unsupported Media Type: Content-Type must be application/json")
-            return
+            return None
         if not self._accepts("application/json", "text/event-stream"):
             self._error(406, jsonrpc.INVALID_REQUEST,
                         "Not Acceptable: Accept must list application/json and text/event-stream")
-            return
+            return None
         try:
             message = jsonrpc.decode(self.request.body, self.settings_.max_json_depth)
         except jsonrpc.JsonRpcError as exc:
             self._refuse(400, exc)
-            return
+            return None
         self.core.metrics.message_in(TRANSPORT)
         challenge = self.guards.auth.scope_challenge(self.principal, message)
         if challenge is not None:
             self.guards.challenge(self, challenge, message.get("id") if isinstance(message, dict) else None)
-            return
+            return None
         era = http_era(self.request.headers.get(VERSION_HEADER), message)
         if era == "modern":
-            await self._post_modern(message)
-        elif era == "conflict":
+            return self._post_modern(message)
+        if era == "conflict":
             self._error(400, jsonrpc.HEADER_MISMATCH,
                         f"Header mismatch: {VERSION_HEADER} names a 2025 revision but _meta names "
                         f"{message['params']['_meta'][META_PROTOCOL_VERSION]!r}", message.get("id"))
-        elif isinstance(message, dict) and message.get("method") == "initialize" and "id" in message:
-            await self._initialize(message)
-        else:
-            await self._post_in_session(message)
+            return None
+        if isinstance(message, dict) and message.get("method") == "initialize" and "id" in message:
+            return self._initialize(message)
+        return self._post_in_session(message)
 
     # --- POST, 2026-07-28 ----------------------------------------------------------
 
-    async def _post_modern(self, message: Any) -> None:
+    def _post_modern(self, message: Any) -> Awaitable[None] | None:
         if not isinstance(message, dict):
             self._error(400, jsonrpc.INVALID_REQUEST,
                         "Invalid Request: the body must be one JSON-RPC request or notification (no batches)")
-            return
+            return None
         request_id = message.get("id")
         try:
             kind = jsonrpc.classify(message)
             if kind == "notification":
                 self._accepted()  # nothing in this era needs one over HTTP: closing a stream cancels
-                return
+                return None
             if kind == "response":
                 raise jsonrpc.JsonRpcError(jsonrpc.INVALID_REQUEST,
                                            "Invalid Request: clients send no responses in protocol 2026-07-28")
@@ -214,19 +227,33 @@ class StreamableHttp(RequestHandler):
             check_routing_headers(self.request.headers, message["method"], params, self.core.catalog)
         except jsonrpc.JsonRpcError as exc:
             self._refuse(MODERN_ERROR_STATUS.get(exc.code, 400), exc, request_id)
-            return
+            return None
         limiter = self._connection_limiter()
         if not limiter.allow():
             self.set_header("Retry-After", "1")
             self._error(429, jsonrpc.RATE_LIMITED,
                         f"Too Many Requests: at most {limiter.rate:g} messages per second per connection", request_id)
-            return
+            return None
         conversation = self.core.open_stateless()
         channel = SseChannel("")
         try:
             self._pending = self._feed(conversation.receive(message, channel), channel)
-            if self._pending is not None:
-                await channel.changed()
+            if self._pending is None:
+                only, answer = channel.only_answer()
+                if only:  # answered inline: no task, no stream
+                    self._answer_modern(answer)
+                    conversation.close()
+                    return None
+        except BaseException:
+            conversation.close()
+            raise
+        return self._stream_modern(conversation, channel)
+
+    async def _stream_modern(self, conversation: Stateless, channel: SseChannel) -> None:
+        """Wait for a 2026 request's answer; stream what comes before it (progress, logs) as SSE."""
+        try:
+            if self._pending is not None and channel.sequence == 0 and not channel.finished:
+                await channel.changed()  # unless it changed already (this may start after the request's task)
             only, answer = channel.only_answer()
             if only:
                 self._answer_modern(answer)
@@ -446,3 +473,7 @@ class StreamableHttp(RequestHandler):
         self.set_status(204)
         self.clear_header("Content-Type")
         self.finish()
+
+
+class StreamableHttp(McpHttp, RequestHandler):
+    """/mcp served by Tornado's RequestHandler (the requests the fast path leaves to it)."""
