@@ -62,7 +62,7 @@ def realm(resource: str, agent_secret: str, other_secret: str, user_password: st
         "clients": [
             {"clientId": "mcp-agent", "secret": agent_secret, **confidential},
             {"clientId": "mcp-short", "secret": agent_secret, **confidential,
-             "attributes": {"access.token.lifespan": "1"}},
+             "attributes": {"access.token.lifespan": "4"}},
             {"clientId": "other-service", "secret": other_secret, **confidential,
              "protocolMappers": [_audience("urn:kringen:another-service")]},
             {"clientId": "mcp-cli", "publicClient": True, "standardFlowEnabled": False,
