@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 TRANSPORTS = ("ws", "http")
@@ -47,8 +48,9 @@ def table(minutes: list[dict]) -> list[str]:
 def verdicts(minutes: list[dict], done: dict | None, args: argparse.Namespace) -> list[tuple[bool, str]]:
     measured = [m for m in minutes if m["minute"] > 0]
     out: list[tuple[bool, str]] = []
-    out.append((done is not None and len(measured) >= args.minutes,
-                f"run complete: {len(measured)} of {args.minutes} minutes measured"
+    want = math.ceil(args.minutes)
+    out.append((done is not None and len(measured) >= want,
+                f"run complete: {len(measured)} of {want} minutes measured"
                 + ("" if done else ", no end record (the load generator did not finish)")))
     errors = {t: sum(m["transports"][t]["errors"] for m in minutes) for t in TRANSPORTS}
     calls = {t: sum(m["transports"][t]["calls"] for m in minutes) for t in TRANSPORTS}
@@ -77,7 +79,7 @@ def verdicts(minutes: list[dict], done: dict | None, args: argparse.Namespace) -
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("jsonl")
-    p.add_argument("--minutes", type=int, required=True)
+    p.add_argument("--minutes", type=float, required=True)
     p.add_argument("--max-growth", type=float, default=5.0)
     p.add_argument("--server-alive", type=int, required=True)
     p.add_argument("--loadgen-rc", type=int, required=True)

@@ -244,7 +244,8 @@ func runSoak(args []string) error {
 		boundaries = append(boundaries, b)
 	}
 	boundaries = append(boundaries, end)
-	from, cpu0 := start, mustTicks(o.serverPID)
+	from := start
+	_, cpu := ticksSince(o.serverPID, 0)
 	for minute, b := range boundaries {
 		time.Sleep(time.Until(b))
 		if minute == len(boundaries)-1 { // the last interval ends when the calls in flight have ended
@@ -254,9 +255,10 @@ func runSoak(args []string) error {
 			case <-time.After(2 * callTimeout):
 			}
 		}
-		cpu1 := mustTicks(o.serverPID)
-		f := rec.swap().figures(minute, time.Since(from).Seconds(), cpu1-cpu0)
-		from, cpu0 = time.Now(), cpu1
+		var used int64
+		used, cpu = ticksSince(o.serverPID, cpu)
+		f := rec.swap().figures(minute, time.Since(from).Seconds(), used)
+		from = time.Now()
 		fmt.Fprintln(os.Stderr, f.line(transports))
 		if err := enc.Encode(f); err != nil {
 			return err
@@ -267,8 +269,12 @@ func runSoak(args []string) error {
 		Seconds: time.Since(start).Seconds()})
 }
 
-// mustTicks is cpuTicks, 0 when the process cannot be read (sampleRSS reports that).
-func mustTicks(pid int) int64 {
-	t, _ := cpuTicks(pid)
-	return t
+// ticksSince is the CPU ticks the process used since prev (ticks so far), and ticks so far; 0 used
+// when the process cannot be read (sampleRSS reports that).
+func ticksSince(pid int, prev int64) (used, now int64) {
+	now, err := cpuTicks(pid)
+	if err != nil {
+		return 0, prev
+	}
+	return now - prev, now
 }
