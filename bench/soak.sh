@@ -9,8 +9,9 @@
 # Environment knobs (defaults in brackets):
 #   SOAK_MINUTES [10]  SOAK_WARMUP [1m]        measured minutes, and the warm-up before them
 #   SOAK_WS [2000]  SOAK_HTTP [50]             WebSocket sessions, HTTP clients
-#   SOAK_WS_THINK [1s]  SOAK_HTTP_THINK [0s]   mean pause between one connection's calls (0: closed loop)
-#   SOAK_REOPEN [100]                          a connection opens a new session every N calls (0: never)
+#   SOAK_WS_THINK [10s]  SOAK_HTTP_THINK [500ms]  mean pause between one connection's calls, uniform in
+#                                              [0.5, 1.5) x it (0: closed loop; WebSocket: below 20s)
+#   SOAK_REOPEN [50]                           a connection opens a new session every N calls (0: never)
 #   SOAK_ERAS [2025,2026]                      protocol eras, given to the connections in turn
 #   SOAK_MAX_RSS_GROWTH [5]                    RSS growth limit, %: last minute against the first
 #   SOAK_SERVER_CPU [0]  SOAK_CLIENT_CPU [1]   CPUs of the server / of the load generator and FerretDB
@@ -28,9 +29,9 @@ MINUTES="${SOAK_MINUTES:-10}"
 WARMUP="${SOAK_WARMUP:-1m}"
 WS="${SOAK_WS:-2000}"
 HTTP="${SOAK_HTTP:-50}"
-WS_THINK="${SOAK_WS_THINK:-1s}"
-HTTP_THINK="${SOAK_HTTP_THINK:-0s}"
-REOPEN="${SOAK_REOPEN:-100}"
+WS_THINK="${SOAK_WS_THINK:-10s}"
+HTTP_THINK="${SOAK_HTTP_THINK:-500ms}"
+REOPEN="${SOAK_REOPEN:-50}"
 ERAS="${SOAK_ERAS:-2025,2026}"
 MAX_GROWTH="${SOAK_MAX_RSS_GROWTH:-5}"
 SERVER_CPU="${SOAK_SERVER_CPU:-0}"

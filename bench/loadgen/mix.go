@@ -1,7 +1,7 @@
 package main
 
 // The soak's tool-call mix: a connection cycles through save_note, get_note, list_notes (the
-// MongoDB-backed notes tools) and the fixture test_simple_text, and every answer is checked.
+// MongoDB-backed notes tools) and the fixture test_simple_text (cycle), and every answer is checked.
 // All connections write the same small pool of notes: with FerretDB (SQLite) a query that is not
 // by _id reads the whole collection, so list_notes costs grow with the number of notes (about
 // 1 s a call at 6,000 notes, 10 ms at 50); a fixed pool keeps the database's cost flat, so what
@@ -16,6 +16,10 @@ import (
 	"strings"
 	"time"
 )
+
+// cycle is the calls of one round: save_note, test_simple_text, get_note, test_simple_text,
+// list_notes, then test_simple_text to the end; 3 of 8 calls wait on the database.
+const cycle = 8
 
 // notePool is the number of notes the soak writes (ids soak-0 .. soak-63).
 const notePool = 64
@@ -95,9 +99,9 @@ func structured(data []byte, into any) error {
 func (m *mix) next() (name string, args []byte, verify func([]byte) error) {
 	k := m.step
 	m.step++
-	id := "soak-" + strconv.Itoa((m.conn+k/4)%notePool)
+	id := "soak-" + strconv.Itoa((m.conn+k/cycle)%notePool)
 	prefix := "soak note " + id + ":"
-	switch k % 4 {
+	switch k % cycle {
 	case 0:
 		args, _ = json.Marshal(map[string]any{"id": id, "title": "soak " + id,
 			"content": fmt.Sprintf("%s written by connection %d, call %d", prefix, m.conn, k), "tags": []string{"soak"}})
@@ -113,7 +117,7 @@ func (m *mix) next() (name string, args []byte, verify func([]byte) error) {
 			}
 			return nil
 		}
-	case 1:
+	case 2:
 		args, _ = json.Marshal(map[string]any{"id": id})
 		return "get_note", args, func(data []byte) error {
 			var out struct {
@@ -128,7 +132,7 @@ func (m *mix) next() (name string, args []byte, verify func([]byte) error) {
 			}
 			return nil
 		}
-	case 2:
+	case 4:
 		return "list_notes", []byte(`{"limit":5,"tag":"soak"}`), func(data []byte) error {
 			var out struct {
 				Notes []struct {

@@ -19,6 +19,9 @@ import (
 	"time"
 )
 
+// maxWSPause is the longest a WebSocket may go without reading (the server's default ping timeout).
+const maxWSPause = 30 * time.Second
+
 type soakOptions struct {
 	wsURL, httpURL     string
 	wsConns, httpConns int
@@ -44,7 +47,7 @@ func parseSoak(args []string) (soakOptions, error) {
 	fs.DurationVar(&o.warmup, "warmup", time.Minute, "warm-up (figures reported as minute 0)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Minute, "measured time after the warm-up")
 	fs.DurationVar(&o.every, "interval", time.Minute, "reporting interval")
-	fs.DurationVar(&o.wsThink, "ws-think", time.Second, "mean pause of a WebSocket session between calls (0: closed loop)")
+	fs.DurationVar(&o.wsThink, "ws-think", time.Second, "mean pause of a WebSocket session between calls, uniform in [0.5, 1.5) x this (0: closed loop)")
 	fs.DurationVar(&o.httpThink, "http-think", 0, "mean pause of an HTTP client between calls (0: closed loop)")
 	fs.IntVar(&o.reopen, "reopen", 100, "a connection closes and opens a new session after this many calls (0: never)")
 	fs.StringVar(&o.token, "token", "", "bearer token (empty: no Authorization header)")
@@ -56,6 +59,11 @@ func parseSoak(args []string) (soakOptions, error) {
 		if e != "2025" && e != "2026" {
 			return o, fmt.Errorf("-eras: %q is not 2025 or 2026", e)
 		}
+	}
+	// A WebSocket here reads only while it waits for an answer, so it answers the server's pings
+	// (every MCP_WS_PING_SECONDS, default 30, and as long to answer) only then: pauses must be shorter.
+	if o.wsThink*3/2 >= maxWSPause {
+		return o, fmt.Errorf("-ws-think %v: pauses up to 1.5 x that would miss the server's pings (-ws-think must be below %v)", o.wsThink, maxWSPause*2/3)
 	}
 	if o.wsURL == "" || o.httpURL == "" || o.wsConns < 0 || o.httpConns < 0 || o.serverPID <= 0 || o.every <= 0 {
 		fs.Usage()
@@ -126,12 +134,12 @@ func (w *soakWorker) run(rec *recorder, end time.Time, reopen int) (reopens int6
 	return reopens
 }
 
-// pause sleeps a random time in [0, 2 x think), not past end.
+// pause sleeps a random time in [think/2, 3 think/2), not past end.
 func (w *soakWorker) pause(end time.Time) {
 	if w.think <= 0 {
 		return
 	}
-	pause := time.Duration(rand.Int64N(int64(2 * w.think)))
+	pause := w.think/2 + time.Duration(rand.Int64N(int64(w.think)))
 	if left := time.Until(end); pause > left {
 		pause = left
 	}
