@@ -61,8 +61,11 @@ type mix struct {
 	step int
 }
 
+// newMix starts a connection at one of the last three fixture calls of a round or at its save
+// (never at get_note or list_notes: their note may not be written yet), so that the first calls
+// of 2,000 connections are not all save_note at once.
 func newMix(conn int, era string) *mix {
-	return &mix{conn: conn, era: era}
+	return &mix{conn: conn, era: era, step: cycle - 3 + conn%4}
 }
 
 // wrongAnswer is a complete answer to the call that the checks refused (an isError result, other
