@@ -103,6 +103,9 @@ func (w *soakWorker) closeConn() {
 func (w *soakWorker) run(rec *recorder, end time.Time, reopen int) (reopens int64) {
 	defer w.closeConn()
 	id, calls := 1, 0
+	if reopen > 0 { // the first new session after 1..reopen calls: sessions opened together do not all
+		calls = rand.IntN(reopen) // end together a few minutes later
+	}
 	w.pause(end) // connections with a think time start spread over it, not all at once
 	for time.Now().Before(end) {
 		if w.c == nil {
