@@ -12,7 +12,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help test test-app test-collection run bench fuzz venv sdk2-venv fuzz-venv ansible-venv collection-link ferretdb \
         keycloak \
-        render lint sanity bench-deploy publish docker-build-publish docker-publish k8s-deploy clean \
+        render lint sanity bench-deploy soak publish docker-build-publish docker-publish k8s-deploy clean \
         up down test-cluster cluster-up cluster-down cluster-status
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make test      every test: app, collection, and the stack end to end on a real cluster"
 	@echo "make run       run the MCP server on 127.0.0.1:8080 with a local FerretDB"
 	@echo "make bench     benchmarks (bench/)"
+	@echo "make soak      soak test: 2,000 WebSocket sessions + 50 HTTP clients for 10 minutes (SOAK_MINUTES, SOAK_WS, SOAK_HTTP)"
 	@echo "make fuzz      the fuzzers, 100000 inputs each (FUZZ_ARGS='--seed N --inputs N --only core')"
 
 venv: $(VENV)/.installed
@@ -116,6 +117,14 @@ test-cluster: venv sdk2-venv ansible-venv collection-link
 bench: venv sdk2-venv ferretdb
 	bash bench/run.sh
 	$(MAKE) --no-print-directory bench-deploy
+
+# One server process under 2,000 WebSocket sessions and 50 HTTP clients calling tools for SOAK_MINUTES
+# (bench/soak.sh; not part of `make test`): fails on any error, RSS growth >= 5 % or a process that died.
+SOAK_MINUTES ?= 10
+SOAK_WS ?= 2000
+SOAK_HTTP ?= 50
+soak: venv ferretdb
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_WS=$(SOAK_WS) SOAK_HTTP=$(SOAK_HTTP) bash bench/soak.sh
 
 # deploy.yml against kubectl apply of the same manifests, on the local cluster (bench/deploy.py).
 bench-deploy: venv ansible-venv collection-link

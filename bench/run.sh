@@ -47,87 +47,9 @@ mkdir -p "$results"
 logs="$results/logs"
 mkdir -p "$logs"
 
-# ------------------------------------------------------------------ processes we start
-pids=()        # started and not yet reaped (a reaped pid may be reused: never signal it)
-fdb_dir=""
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  [[ -n "$fdb_dir" ]] && rm -rf "$fdb_dir"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-started_pid=""
-# start NAME CPU CMD...: start CMD in the background, pinned to CPU, output in $logs/NAME.log.
-start() {
-  local name="$1" cpu="$2"; shift 2
-  if [[ -n "$cpu" ]]; then
-    taskset -c "$cpu" "$@" >"$logs/$name.log" 2>&1 &
-  else
-    "$@" >"$logs/$name.log" 2>&1 &
-  fi
-  started_pid=$!
-  pids+=("$started_pid")
-}
-
-# stop PID: SIGTERM, wait (up to 20 s), SIGKILL if it is still there; then forget it.
-stop() {
-  local pid="$1" i p keep=()
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" 2>/dev/null || true; }
-  fi
-  wait "$pid" 2>/dev/null || true
-  for p in "${pids[@]}"; do [[ "$p" == "$pid" ]] || keep+=("$p"); done
-  pids=("${keep[@]}")
-}
-
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# wait_port PORT PID NAME [soft]: wait until PORT accepts connections (PID must stay alive); with
-# soft, a failure is logged and returned (1) instead of ending the run.
-wait_port() {
-  local port="$1" pid="$2" name="$3" fail=die i
-  [[ "${4:-}" == soft ]] && fail=log
-  for ((i = 0; i < 600; i++)); do
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logs/$name.log" >&2; $fail "$name exited before listening on $port"; return 1; }
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  tail -n 30 "$logs/$name.log" >&2
-  $fail "$name did not listen on $port within 30s"
-  return 1
-}
-
-# wait_ready PORT PID NAME: our server's /ready answers 200 (MongoDB reachable).
-wait_ready() {
-  local port="$1" pid="$2" name="$3" i
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logs/$name.log" >&2; die "mcp_server exited"; }
-    if "$PY" -c 'import sys,urllib.request; sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status == 200 else 1)' \
-        "http://127.0.0.1:$port/ready" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  tail -n 30 "$logs/$name.log" >&2
-  die "mcp_server not ready within 30s"
-}
-
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# shellcheck source=procs.sh
+source "$bench/procs.sh"   # pids, cleanup, start, stop, free_port, wait_port, wait_ready, check_alive,
+                           # rss_kib, raise_fds, start_ferretdb, start_ours
 
 # cpu_steal_ticks N: "total steal" jiffies of CPU N so far (/proc/stat); steal_pct "T0 S0 T1 S1"
 # "T0' S0' T1' S1'": the share of each CPU's time the hypervisor gave to others in between.
@@ -168,28 +90,15 @@ if [[ "$SDK_FAST" == 1 && ! -f "$sdk_fast_path/.installed" ]]; then
 fi
 
 # File descriptors: 10,000 sessions need as many sockets in the server and in the client.
-want_fds=$((IDLE_SESSIONS + 1024))
-hard="$(ulimit -Hn)"
-[[ "$hard" == unlimited ]] && hard=1048576
-if ((hard < want_fds)); then
-  # Only raises it when we may (root with CAP_SYS_RESOURCE; containers often lack it).
-  ulimit -Hn "$want_fds" 2>/dev/null && hard="$want_fds"
-fi
-ulimit -Sn "$(( hard < 1048576 ? hard : 1048576 ))"
-if ((hard < want_fds)); then
-  log "WARNING: open-files hard limit is $hard (cannot raise it here); idle sessions reduced from $IDLE_SESSIONS"
-  IDLE_SESSIONS=$((hard - 1024))
+raise_fds $((IDLE_SESSIONS + 1024))
+if ((fds_hard < IDLE_SESSIONS + 1024)); then
+  log "WARNING: open-files hard limit is $fds_hard (cannot raise it here); idle sessions reduced from $IDLE_SESSIONS"
+  IDLE_SESSIONS=$((fds_hard - 1024))
 fi
 
 # ------------------------------------------------------------------ FerretDB
 # Only used at startup (indexes) and by /ready; pinned with the client, off the server's CPU.
-fdb_dir="$(mktemp -d "${TMPDIR:-/tmp}/bench-ferretdb.XXXXXX")"
-mkdir -p "$fdb_dir/data"
-fdb_port="$(free_port)"
-start ferretdb "$CLIENT_CPU" "$ferretdb" --handler=sqlite --sqlite-url="file:$fdb_dir/data/" \
-  --listen-addr="127.0.0.1:$fdb_port" --state-dir="$fdb_dir" --debug-addr=- --telemetry=disable --log-level=warn
-fdb_pid="$started_pid"
-wait_port "$fdb_port" "$fdb_pid" ferretdb
+start_ferretdb "$CLIENT_CPU"
 
 # ------------------------------------------------------------------ servers
 # start_server KIND [NAME] (KIND: ours | echo | sdk | sdk_fast | tornado_fixed | PEER.MODE, a
@@ -204,11 +113,7 @@ start_server() {
     ours|ours_memory)
       # ours_memory: the same server with its 2025 HTTP sessions in process memory (one replica), to
       # weigh the shared session record of the default against it.
-      MCP_HOST=127.0.0.1 MCP_PORT="$port" MONGODB_URI="mongodb://127.0.0.1:$fdb_port/" MONGODB_DATABASE=bench \
-      MCP_AUTH_DISABLED=true MCP_RATE_LIMIT=0 MCP_LOG_LEVEL=warning MCP_LOG_FORMAT=text \
-      MCP_CONFORMANCE_FIXTURES=true MCP_DRAIN_SECONDS=0 MCP_SHUTDOWN_TIMEOUT_SECONDS=1 \
-      MCP_SESSION_STORE="$([[ "$kind" == ours_memory ]] && echo memory || echo mongodb)" \
-        start "$name" "$SERVER_CPU" "$PY" -m mcp_server
+      start_ours "$name" "$SERVER_CPU" "$port" "$([[ "$kind" == ours_memory ]] && echo memory || echo mongodb)"
       ;;
     echo) start "$name" "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port" ;;
     sdk) start "$name" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
@@ -221,10 +126,6 @@ start_server() {
   wait_port "$port" "$server_pid" "$name" $soft || return 1
   [[ "$kind" == ours* ]] && wait_ready "$port" "$server_pid" "$name"
   return 0
-}
-
-check_alive() {  # check_alive NAME PID
-  kill -0 "$2" 2>/dev/null || { tail -n 30 "$logs/$1.log" >&2; die "$1 server died during the run"; }
 }
 
 # ------------------------------------------------------------------ 1. throughput

@@ -130,3 +130,24 @@ async def test_database_down_gives_a_clear_tool_error(make_server):
     async with httpx.AsyncClient() as http:
         ready = await http.get(f"{server.base}/ready")
     assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
+
+
+async def test_concurrent_saves_of_a_new_id_all_succeed(make_server):
+    """Upserts of the same new id race: all but one insert fail with a duplicate key (MongoDB
+    retries some of those itself, FerretDB none); save_note must retry, not report the database
+    as unavailable (found by the soak, bench/README.md)."""
+    import asyncio
+    from contextlib import AsyncExitStack
+    server = make_server(MCP_RATE_LIMIT="0")
+    server.wait_ready()
+    async with AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(RawWebSocket(server.ws_url)) for _ in range(8)]
+        for raw in clients:
+            await raw.initialize()
+        for round_ in range(10):
+            note_id = f"race-{round_}"
+            results = await asyncio.gather(*(raw.call("save_note", {"id": note_id, "title": "t", "content": f"by {i}"})
+                                             for i, raw in enumerate(clients)))
+            failed = [r["content"][0]["text"] for r in results if r.get("isError")]
+            assert not failed, failed
+            assert {r["structuredContent"]["id"] for r in results} == {note_id}

@@ -24,6 +24,9 @@
 // idle: opens -conns WebSockets, each opened as its era wants (2025: the handshake; 2026:
 // one stateless tools/list), prints {"event":"ready",...}, keeps them open (answering
 // pings) until SIGTERM/SIGINT, then prints {"event":"done",...}.
+//
+// soak: WebSocket sessions and HTTP clients at once calling a mix of tools for minutes, with
+// per-minute figures and the server's RSS (soak.go; `make soak`, bench/soak.sh).
 package main
 
 import (
@@ -71,10 +74,17 @@ type options struct {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen ws|http|idle [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen ws|http|idle|soak [flags]")
 		os.Exit(2)
 	}
 	cmd := os.Args[1]
+	if cmd == "soak" {
+		if err := runSoak(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen soak:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
 	var o options
 	fs.StringVar(&o.url, "url", "", "server URL")
@@ -160,6 +170,8 @@ var listRequest2026 = []byte(`{"jsonrpc":"2.0","id":0,"method":"tools/list","par
 type expect struct {
 	call     bool // a tools/call result: not isError, the fixture's text
 	complete bool // 2026-07-28: resultType "complete"
+	// verify, when set, checks the whole answer after the checks above (the soak's tool mix).
+	verify func(data []byte) error
 }
 
 type rpcMessage struct {
@@ -208,6 +220,9 @@ func checkAnswer(data []byte, id int, want expect) (msg rpcMessage, notification
 		if len(msg.Result.Content) == 0 || msg.Result.Content[0].Type != "text" || msg.Result.Content[0].Text != expectedText {
 			return msg, false, fmt.Errorf("unexpected content: %q", clip(data))
 		}
+	}
+	if want.verify != nil {
+		return msg, false, want.verify(data)
 	}
 	return msg, false, nil
 }
@@ -673,13 +688,7 @@ func runLoad(o options, factory connFactory) error {
 		all = append(all, l...)
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		i := int(p * float64(len(all)-1))
-		return float64(all[i]) / float64(time.Millisecond)
-	}
+	pct := func(p float64) float64 { return percentile(all, p) }
 	res := loadResult{
 		Label: o.label, Transport: transport, Mode: o.mode, Era: o.era, Conns: o.conns,
 		WarmupS: o.warmup.Seconds(), DurationS: o.duration.Seconds(),

@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..catalog import Catalog, Prompt, Tool, ToolError, decode_cursor, encode_cursor
 from ..database import Database
@@ -85,14 +85,18 @@ class NotesStore:
         note_id = args.get("id") or secrets.token_hex(8)
         title, content, tags = args["title"], args["content"], list(dict.fromkeys(args.get("tags", [])))
         now = dt.datetime.now(dt.timezone.utc)
+        update = {"$set": {"title": title, "content": content, "tags": tags, "updated_at": now,
+                           "terms": terms_of(title, content, " ".join(tags))},
+                  "$setOnInsert": {"created_at": now}}
         try:
-            doc = await self.db.notes.find_one_and_update(
-                {"_id": note_id},
-                {"$set": {"title": title, "content": content, "tags": tags, "updated_at": now,
-                          "terms": terms_of(title, content, " ".join(tags))},
-                 "$setOnInsert": {"created_at": now}},
-                upsert=True, return_document=ReturnDocument.AFTER,
-            )
+            try:
+                doc = await self.db.notes.find_one_and_update(
+                    {"_id": note_id}, update, upsert=True, return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:
+                # Saves of one new id raced and another inserted it first (MongoDB retries some such
+                # upserts itself, FerretDB none): the note exists now, so this one updates it.
+                doc = await self.db.notes.find_one_and_update(
+                    {"_id": note_id}, update, upsert=True, return_document=ReturnDocument.AFTER)
         except PyMongoError as exc:
             raise _unavailable(exc) from None
         ctx.resource_updated(URI_PREFIX + note_id)
