@@ -251,14 +251,20 @@ def test_no_secret_is_rendered(rendered, cluster):
     assert "password:" not in text and "stringdata" not in text
 
 
-def render_policies(tmp_path_factory, name: str, extra: str) -> dict:
+def render_local(tmp_path_factory, name: str, extra: str) -> list[dict]:
+    """local-dev's manifests with the extra settings, each valid for Kubernetes 1.33."""
     out = tmp_path_factory.mktemp(name)
     result = run_playbook("playbooks/render.yml", "-l", "local-dev", "-e", f"mcp_render_root={out}", "-e", extra)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     docs = documents(out / "local-dev")
     for doc in docs:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-    return {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    return docs
+
+
+def render_policies(tmp_path_factory, name: str, extra: str) -> dict:
+    return {d["metadata"]["name"]: d["spec"] for d in render_local(tmp_path_factory, name, extra)
+            if d["kind"] == "NetworkPolicy"}
 
 
 def test_server_policy_excepts_the_cluster_from_wide_ranges(tmp_path_factory):
@@ -294,15 +300,11 @@ def test_empty_ranges_admit_nobody_and_open_nothing(tmp_path_factory):
 def test_oauth_mode_configures_the_resource_server_and_its_egress(tmp_path_factory):
     """server_auth_mode oauth: the issuer, resource and scopes reach the server's settings, no static-token
     Secret is mounted (none is made), and the server may reach the issuer on its port only."""
-    out = tmp_path_factory.mktemp("oauth")
-    result = run_playbook(
-        "playbooks/render.yml", "-l", "local-dev", "-e", f"mcp_render_root={out}",
-        "-e", '{"server_auth_mode": "oauth", "server_oauth_issuer": "https://idp.example.com/realms/mcp",'
-              ' "server_oauth_resource": "https://mcp.example.com/mcp", "server_oauth_write_scope": "notes:write",'
-              ' "mcp_cluster_cidrs": ["10.88.0.0/16"], "server_oauth_egress_cidrs": ["0.0.0.0/0"],'
-              ' "server_oauth_egress_ports": [8443]}')
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    docs = documents(out / "local-dev")
+    docs = render_local(tmp_path_factory, "oauth", (
+        '{"server_auth_mode": "oauth", "server_oauth_issuer": "https://idp.example.com/realms/mcp",'
+        ' "server_oauth_resource": "https://mcp.example.com/mcp", "server_oauth_write_scope": "notes:write",'
+        ' "mcp_cluster_cidrs": ["10.88.0.0/16"], "server_oauth_egress_cidrs": ["0.0.0.0/0"],'
+        ' "server_oauth_egress_ports": [8443]}'))
     settings = find(docs, "ConfigMap", "mcp-server-config")["data"]
     assert {k: v for k, v in settings.items() if k.startswith(("MCP_AUTH", "MCP_OAUTH"))} == {
         "MCP_AUTH_DISABLED": "false", "MCP_AUTH_TOKENS_FILE": "", "MCP_AUTH_MODE": "oauth",
