@@ -38,11 +38,14 @@ INVENTORY = REPO / "inventories/local/hosts.yml"
 PLAYBOOK = REPO / ".venv-ansible/bin/ansible-playbook"
 SECRETS = ("mongodb-credentials", "mcp-server-auth", "mcp-server-request-state", "mongo-express-auth")
 WORKLOADS = ("statefulset/mongodb", "deployment/mcp-server", "deployment/mongo-express")
-EXTRA = {"mcp_namespace": NAMESPACE, "server_nodeport": int(NODEPORT),
-         "server_ingress_host": "bench.localtest.me"}
+# Without Keycloak (inventories/local runs it on a node port the main stack holds): the figures compare
+# with those measured before the stack had it.
+EXTRA = {"mcp_namespace": NAMESPACE, "server_nodeport": int(NODEPORT), "server_ingress_host": "bench.localtest.me",
+         "mcp_keycloak_enabled": False, "server_auth_mode": "tokens"}
 CLUSTERS = 3
 MANY = {f"bench-cluster-{i}": {"mcp_namespace": f"{NAMESPACE}-{i}", "server_nodeport": int(NODEPORT) + i,
-                               "server_ingress_host": f"bench{i}.localtest.me"} for i in range(1, CLUSTERS + 1)}
+                               "server_ingress_host": f"bench{i}.localtest.me", "mcp_keycloak_enabled": False,
+                               "server_auth_mode": "tokens"} for i in range(1, CLUSTERS + 1)}
 
 
 def kubectl_binary() -> str:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every image the local stack needs, in the local registry (each script skips what is there):
-# the sandbox (pause), the Debian+Python base, FerretDB and mongo-express. The server image itself
+# the sandbox (pause), the Debian+Python base, FerretDB, mongo-express and Keycloak. The server image itself
 # is built by the collection's `image` role on the base.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,3 +15,4 @@ bash "$here/scratch-image.sh" "$PAUSE_IMAGE" "$pause_bin"
 bash "$here/base.sh"
 bash "$here/ferretdb.sh"
 bash "$here/mongo-express.sh"
+bash "$here/keycloak.sh"

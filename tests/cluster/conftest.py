@@ -89,7 +89,8 @@ def wait_ready(kind: str, name: str, timeout: int = 300) -> None:
 
 def wait_stack_ready() -> None:
     """Every workload of the stack rolled out."""
-    for kind, name in (("deployment", "mcp-server"), ("statefulset", "mongodb"), ("deployment", "mongo-express")):
+    for kind, name in (("deployment", "mcp-server"), ("statefulset", "mongodb"), ("deployment", "mongo-express"),
+                       ("deployment", "keycloak")):
         wait_ready(kind, name)
 
 

@@ -15,8 +15,10 @@ from conftest import LOCAL_INVENTORY, kubectl, run_playbook
 
 CLUSTERS = {f"many-cluster-{i}": {"mcp_namespace": f"mcp-many-{i}", "server_nodeport": 30820 + i,
                                   "server_ingress_host": f"many{i}.localtest.me",
-                                  # the stack without mongo-express: the test is about the hosts, not the parts
-                                  "mongo_express_enabled": False}
+                                  # the stack without mongo-express and Keycloak (whose node port is the main
+                                  # stack's): the test is about the hosts, not the parts
+                                  "mongo_express_enabled": False, "mcp_keycloak_enabled": False,
+                                  "server_auth_mode": "tokens"}
             for i in range(1, 4)}
 
 

@@ -323,3 +323,33 @@ def test_token_mode_has_no_oauth_settings_or_issuer_egress(rendered):
     assert settings["MCP_AUTH_MODE"] == "tokens" and not any(k.startswith("MCP_OAUTH") for k in settings)
     assert settings["MCP_AUTH_TOKENS_FILE"] == "/var/run/secrets/mcp/tokens"
     assert len(find(docs, "NetworkPolicy", "mcp-server")["spec"]["egress"]) == 3  # MongoDB, DNS, web search
+
+
+def test_keycloak_in_the_stack_is_rendered_with_its_policy_and_the_servers_way_to_it(tmp_path_factory):
+    """mcp_keycloak_enabled: Keycloak's Deployment (its realm from a Secret that is not rendered), its
+    Service on the node port, a policy that opens its HTTP port alone, and one more egress rule of the
+    server: to Keycloak's pods, on its port."""
+    docs = render_local(tmp_path_factory, "keycloak", (
+        '{"mcp_keycloak_enabled": true, "keycloak_hostname": "http://10.99.0.1:30808", "keycloak_node_port": 30808,'
+        ' "keycloak_audience": "http://127.0.0.1:30800/mcp", "server_auth_mode": "both",'
+        ' "server_oauth_issuer": "http://10.99.0.1:30808/realms/mcp", "server_oauth_resource": "http://127.0.0.1:30800/mcp",'
+        ' "server_oauth_egress_cidrs": []}'))
+    pod = find(docs, "Deployment", "keycloak")["spec"]["template"]["spec"]
+    assert pod["containers"][0]["args"] == [
+        "start-dev", "--import-realm", "--db=dev-mem", "--cache=local", "--health-enabled=true", "--http-port=8080",
+        "--hostname=http://10.99.0.1:30808"]
+    assert pod["volumes"] == [{"name": "realm", "secret": {"secretName": "keycloak-realm"}}]
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    assert find(docs, "Service", "keycloak")["spec"]["ports"][0]["nodePort"] == 30808
+    keycloak = find(docs, "NetworkPolicy", "keycloak")["spec"]
+    assert keycloak["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8080}]}] and len(keycloak["egress"]) == 1
+    egress = find(docs, "NetworkPolicy", "mcp-server")["spec"]["egress"]
+    assert egress[2] == {"to": [{"podSelector": {"matchLabels": {
+        "app.kubernetes.io/name": "keycloak", "app.kubernetes.io/component": "authorization-server"}}}],
+        "ports": [{"protocol": "TCP", "port": 8080}]}
+    assert len(egress) == 4  # MongoDB, DNS, Keycloak, web search: no issuer egress beyond the cluster
+
+
+def test_keycloak_off_renders_nothing_of_it(rendered):
+    docs = documents(rendered / "local-dev")
+    assert not [d for d in docs if d["metadata"]["name"] == "keycloak"]
