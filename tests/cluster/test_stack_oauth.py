@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import subprocess
+import time
 
 import httpx
 import pytest
@@ -29,6 +30,19 @@ META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontex
 def client_secret() -> str:
     wait_ready("deployment", "keycloak")
     return secret("keycloak-clients", CLIENT_ID)
+
+
+def wait_keycloak_answers(timeout: float = 240) -> None:
+    """Until the realm's metadata is served through the node port (a new pod's endpoint is in place)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{ISSUER}/.well-known/openid-configuration", timeout=10).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"Keycloak did not answer at {ISSUER} within {timeout} s"
+        time.sleep(1)
 
 
 def access_token(client_secret: str, scope: str | None = None) -> str:
@@ -96,7 +110,7 @@ def test_a_keycloak_restart_rotates_the_keys_and_the_server_follows(client_secre
     before = access_token(client_secret)
     pod = kget("pods", "-l", "app.kubernetes.io/name=keycloak")["items"][0]["metadata"]["name"]
     kubectl("delete", "pod", pod, "--wait=true", timeout=120)
-    wait_ready("deployment", "keycloak")
+    wait_keycloak_answers()
     after = access_token(client_secret)
     assert modern_call(after, "get_note", {"id": "cluster-oauth"}).status_code == 200, f"after {pod} was replaced"
     assert modern_call(before, "get_note", {"id": "cluster-oauth"}).status_code == 401  # its key is gone
