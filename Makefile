@@ -12,7 +12,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help test test-app test-collection run bench fuzz venv sdk2-venv fuzz-venv ansible-venv collection-link ferretdb \
         keycloak \
-        render lint sanity bench-deploy soak publish docker-build-publish docker-publish k8s-deploy clean \
+        render lint sanity bench-deploy bench-procs soak publish docker-build-publish docker-publish k8s-deploy clean \
         up down test-cluster cluster-up cluster-down cluster-status
 
 help:
@@ -116,7 +116,12 @@ test-cluster: venv sdk2-venv ansible-venv collection-link
 
 bench: venv sdk2-venv ferretdb
 	bash bench/run.sh
+	$(MAKE) --no-print-directory bench-procs
 	$(MAKE) --no-print-directory bench-deploy
+
+# One server process against two on one port (MCP_PROCESSES=2), nothing pinned (bench/processes.sh).
+bench-procs: venv ferretdb
+	bash bench/processes.sh
 
 # One server process under 2,000 WebSocket sessions and 50 HTTP clients calling tools for SOAK_MINUTES
 # (bench/soak.sh; not part of `make test`): fails on any error, RSS growth >= 5 % or a process that died.

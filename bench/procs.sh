@@ -1,6 +1,12 @@
-# Processes of bench/run.sh and bench/soak.sh: start them pinned, wait for them, stop exactly
-# those started. Sourced, never run; the caller sets $logs (one NAME.log per process) and $PY (the
-# .venv's python), and sources hack/lib/common.sh (log, die) first.
+# Processes of bench/run.sh, bench/soak.sh and bench/processes.sh: start them pinned, wait for them,
+# stop exactly those started. Sourced, never run; the caller sets $logs (one NAME.log per process;
+# use_results sets it) and $PY (the .venv's python), and sources hack/lib/common.sh (log, die) first.
+
+# use_results DIR: this run's results folder, with the processes' logs in DIR/logs (sets results, logs).
+use_results() {
+  results="$1" logs="$1/logs"
+  mkdir -p "$logs"
+}
 
 pids=()        # started and not yet reaped (a reaped pid may be reused: never signal it)
 fdb_dir=""

@@ -38,11 +38,9 @@ SERVER_CPU="${SOAK_SERVER_CPU:-0}"
 CLIENT_CPU="${SOAK_CLIENT_CPU:-1}"
 PY="$root/.venv/bin/python"
 
-results="$build/soak/$(date -u +%Y%m%dT%H%M%SZ)"
-logs="$results/logs"
-mkdir -p "$logs"
 # shellcheck source=procs.sh
-source "$bench/procs.sh"   # start, stop, free_port, wait_port, wait_ready, raise_fds, start_ferretdb, start_ours
+source "$bench/procs.sh"   # use_results, start, stop, free_port, wait_port, wait_ready, raise_fds, start_ferretdb, start_ours
+use_results "$build/soak/$(date -u +%Y%m%dT%H%M%SZ)"
 
 command -v taskset >/dev/null || die "taskset (util-linux) is needed for CPU pinning"
 (($(nproc --all) >= 2)) || die "the soak needs 2 CPUs: one for the server, one for the load"

@@ -96,7 +96,7 @@ func main() {
 	fs.StringVar(&o.token, "token", "", "bearer token (empty: no Authorization header)")
 	fs.StringVar(&o.label, "label", "", "label copied into the JSON output")
 	fs.IntVar(&o.parallel, "parallel", 64, "idle: connections opened at once")
-	fs.IntVar(&o.serverPID, "server-pid", 0, "ws/http: report this process's CPU time over the measured window")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "ws/http: report this process's CPU time (with its children's) over the measured window")
 	_ = fs.Parse(os.Args[2:])
 	if o.url == "" || o.conns < 1 || (o.mode != "mcp" && o.mode != "echo") || (o.era != "2025" && o.era != "2026") {
 		fs.Usage()
@@ -583,6 +583,29 @@ func cpuTicks(pid int) (int64, error) {
 	return utime + stime, nil
 }
 
+// treeTicks returns cpuTicks of a process and of its living children (a server of several
+// processes on one port: the parent supervises, the children serve).
+func treeTicks(pid int) (int64, error) {
+	total, err := cpuTicks(pid)
+	if err != nil {
+		return 0, err
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return total, nil
+	}
+	for _, field := range strings.Fields(string(data)) {
+		child, err := strconv.Atoi(field)
+		if err != nil {
+			continue
+		}
+		if ticks, err := cpuTicks(child); err == nil {
+			total += ticks
+		}
+	}
+	return total, nil
+}
+
 const userHZ = 100
 
 func runLoad(o options, factory connFactory) error {
@@ -618,10 +641,10 @@ func runLoad(o options, factory connFactory) error {
 	clientDone := make(chan int64, 1)
 	go func() {
 		time.Sleep(time.Until(from))
-		s0, err0 := cpuTicks(o.serverPID)
+		s0, err0 := treeTicks(o.serverPID)
 		c0, _ := cpuTicks(os.Getpid())
 		time.Sleep(time.Until(to))
-		s1, err1 := cpuTicks(o.serverPID)
+		s1, err1 := treeTicks(o.serverPID)
 		c1, _ := cpuTicks(os.Getpid())
 		clientDone <- c1 - c0
 		if o.serverPID <= 0 || err0 != nil || err1 != nil {

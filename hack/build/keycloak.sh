@@ -39,6 +39,11 @@ install_keycloak() {
 }
 
 java_home="$(find_java_home)" || die "Keycloak $KEYCLOAK_VERSION needs Java 21 or newer: none in JAVA_HOME or /usr/lib/jvm"
+# The app's tests and the local cluster's image both install it, perhaps at once: one at a time.
+mkdir -p "$KRINGEN_CACHE"
+exec 9>"$out.lock"
+flock 9
 [[ -f "$out/.installed" ]] || step "install-keycloak-$KEYCLOAK_VERSION" install_keycloak
+exec 9>&-
 echo "KEYCLOAK_HOME=$out"
 echo "JAVA_HOME=$java_home"

@@ -35,6 +35,7 @@ def deploy(kubeconfig, extra: dict):
 CASES = [
     ({"server_replicas": "many"}, "argument 'server_replicas' is of type str and we were unable to convert to int"),
     ({"server_replicas": -1}, "server_replicas must be at least 1, got -1"),
+    ({"server_processes": 100}, "server_processes must be 0 (one per CPU of the container's limit) to 64, got 100"),
     ({"mcp_cloud": "azure"}, "value of mcp_cloud must be one of: local, generic, eks, gke, aks, got: azure"),
     ({"mcp_namespace": "Team_A"}, "mcp_namespace must be a DNS label (lower-case letters, digits and '-', at most 63), got 'Team_A'"),
     ({"mcp_server_port": 70000}, "mcp_server_port must be a port (1-65535), got 70000"),

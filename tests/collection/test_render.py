@@ -323,6 +323,7 @@ def test_token_mode_has_no_oauth_settings_or_issuer_egress(rendered):
     assert settings["MCP_AUTH_MODE"] == "tokens" and not any(k.startswith("MCP_OAUTH") for k in settings)
     assert settings["MCP_AUTH_TOKENS_FILE"] == "/var/run/secrets/mcp/tokens"
     assert len(find(docs, "NetworkPolicy", "mcp-server")["spec"]["egress"]) == 3  # MongoDB, DNS, web search
+    assert settings["MCP_PROCESSES"] == "0"  # one per CPU of the container's limit
 
 
 def test_keycloak_in_the_stack_is_rendered_with_its_policy_and_the_servers_way_to_it(tmp_path_factory):

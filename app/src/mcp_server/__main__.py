@@ -10,18 +10,18 @@ import sys
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import PeriodicCallback
 
-from . import logs
+from . import logs, workers
 from .app import Server, build
 from .config import ConfigError, Settings
 
 log = logging.getLogger("mcp_server")
 
 
-async def serve(server: Server, stop: asyncio.Event) -> None:
+async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -> None:
     settings = server.settings
     http = HTTPServer(server.http, max_body_size=settings.max_message_bytes + 65536, idle_connection_timeout=3600,
                       xheaders=False)
-    http.listen(settings.port, settings.host, reuse_port=False)
+    http.listen(settings.port, settings.host, reuse_port=reuse_port)
     sweeper = PeriodicCallback(server.sessions.end_idle, 60_000)
     sweeper.start()
     feed = asyncio.ensure_future(server.feed.run()) if server.feed is not None else None
@@ -65,6 +65,16 @@ def main() -> int:
         print(f"mcp-server: {exc}", file=sys.stderr)
         return 2
     logs.setup(settings.log_level, settings.log_format)
+    count = workers.process_count(settings.processes)
+    if count == 1:
+        return run_server(settings)
+    return workers.run_children(count, lambda index: run_server(settings, process=index))
+
+
+def run_server(settings: Settings, process: int | None = None) -> int:
+    """One server process until SIGTERM/SIGINT; `process`: its index among several on one port."""
+    if process is not None:
+        logs.name_process(process)
     try:
         import uvloop  # noqa: PLC0415
     except ImportError:
@@ -75,7 +85,7 @@ def main() -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await serve(build(settings), stop)
+        await serve(build(settings), stop, reuse_port=process is not None)
 
     if uvloop is not None:
         uvloop.run(run())

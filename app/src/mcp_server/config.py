@@ -70,6 +70,15 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _processes(raw: str) -> int:
+    value = raw.strip().lower()
+    if value == "auto":
+        return 0
+    if not value.isdigit() or int(value) > 64:
+        raise ValueError("expected auto or an integer from 0 to 64")
+    return int(value)
+
+
 def _url(raw: str) -> str:
     value = raw.strip()
     if value and not value.startswith(("http://", "https://")):
@@ -101,6 +110,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("MCP_HOST", "host", _text, "0.0.0.0", "Address to listen on."),
     Setting("MCP_PORT", "port", _int(1, 65535), "8080", "Port for /mcp, /health, /ready and /metrics."),
+    Setting("MCP_PROCESSES", "processes", _processes, "1",
+            "Server processes sharing the port (SO_REUSEPORT); 0 or auto: one per CPU the container may use."),
     Setting("MONGODB_URI", "mongodb_uri", _mongodb_uri, "mongodb://127.0.0.1:27017",
             "MongoDB connection URI (may carry credentials; never logged).", secret=True),
     Setting("MONGODB_DATABASE", "mongodb_database", _text, "mcp", "Database that holds the notes and the search cache."),
@@ -187,6 +198,7 @@ SETTINGS: tuple[Setting, ...] = (
 class Settings:
     host: str
     port: int
+    processes: int
     mongodb_uri: str
     mongodb_database: str
     mongodb_timeout_ms: int
@@ -285,6 +297,9 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             "MCP_AUTH_TOKENS / MCP_AUTH_TOKENS_FILE: no bearer token configured; "
             "set one, or set MCP_AUTH_DISABLED=true to serve without authentication"
         )
+    if values["processes"] != 1 and values["session_store"] == "memory":
+        problems.append("MCP_PROCESSES: more than one process needs MCP_SESSION_STORE=mongodb "
+                        "(memory sessions and tickets live in one process)")
     short = [t for t in values["auth_tokens"] if len(t) < 16]
     if short:
         problems.append(f"MCP_AUTH_TOKENS: {len(short)} token(s) shorter than 16 characters")

@@ -42,6 +42,22 @@ def setup(level: str, fmt: str) -> None:
     logging.getLogger("tornado.access").setLevel(max(root.level, logging.INFO))
 
 
+class _ProcessIndex(logging.Filter):
+    def __init__(self, index: int):
+        super().__init__()
+        self.index = index
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.process_index = self.index
+        return True
+
+
+def name_process(index: int) -> None:
+    """Every record of this process carries `process_index` (one of several server processes)."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_ProcessIndex(index))
+
+
 def log_request(handler: RequestHandler) -> None:
     """Tornado access log without the query string (it may carry secrets) or any header."""
     status = handler.get_status()
