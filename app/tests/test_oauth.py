@@ -333,6 +333,25 @@ async def test_unreachable_keys_make_the_server_unready_and_refuse_tokens(make_s
     assert "cannot fetch the signing keys" in server.log()
 
 
+@pytest.mark.anyio
+async def test_in_both_mode_unreachable_keys_leave_the_static_tokens_working(make_server):
+    """An issuer outage does not take the server out of service when static tokens are a way in too:
+    /ready stays 200 (and names the problem), static tokens are served, access tokens get 503."""
+    dead = f"http://127.0.0.1:{free_port()}/realms/mcp"
+    server = make_server(MCP_AUTH_MODE="both", MCP_OAUTH_ISSUER=dead, MCP_OAUTH_RESOURCE="http://127.0.0.1/mcp")
+    deadline = time.monotonic() + 10
+    while (ready := httpx.get(f"{server.base}/ready")).json().get("auth") == "keys not fetched yet":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert ready.status_code == 200 and ready.json()["auth"].startswith("cannot fetch the signing keys")
+    response, message = await http_call(server.http_url, TEST_TOKEN, "list_notes", {}, "2026")
+    assert response.status_code == 200 and "result" in message, message
+    forged = jwt.encode({"iss": dead, "aud": "http://127.0.0.1/mcp", "exp": int(time.time()) + 60},
+                        rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256")
+    response, _ = await http_call(server.http_url, forged, "list_notes", {}, "2026")
+    assert response.status_code == 503
+
+
 # --- tickets for clients that can set no header ----------------------------------------------------
 
 def buy_ticket(server: McpServerProcess, token: str) -> dict:

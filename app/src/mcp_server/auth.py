@@ -202,11 +202,14 @@ class Authenticator:
                 "scopes_supported": [self.read_scope, self.write_scope], "bearer_methods_supported": ["header"],
                 "resource_name": "kringen MCP server"}
 
+    def keys_problem(self) -> str | None:
+        """Why access tokens cannot be checked now (the issuer's keys), or None."""
+        return None if self.verifier is None else self.verifier.keys.problem
+
     def ready(self) -> str | None:
-        """What stops tokens being checked (readiness), or None."""
-        if self.verifier is None:
-            return None
-        return self.verifier.keys.problem
+        """What stops the server authenticating its clients (readiness), or None: the issuer's keys
+        when access tokens are the only way in; in `both` mode the static tokens still are."""
+        return None if self.mode == "both" else self.keys_problem()
 
 
 def _quoted(text: str) -> str:

@@ -37,9 +37,8 @@ class Ready(RequestHandler):
         self.set_header("Cache-Control", "no-store")
         checks: dict[str, Any] = {"draining": self.core.draining}
         checks["database"] = "ok" if await self.db.ping() else "unreachable"
-        problem = self.auth.ready()
-        checks["auth"] = problem or "ok"
-        ready = not checks["draining"] and checks["database"] == "ok" and problem is None
+        checks["auth"] = self.auth.keys_problem() or "ok"
+        ready = not checks["draining"] and checks["database"] == "ok" and self.auth.ready() is None
         self.set_status(200 if ready else 503)
         self.finish({"status": "ready" if ready else "not ready", **checks})
 
