@@ -2,7 +2,7 @@
 
 The parent binds nothing and runs no event loop: it forks the children first, so each builds its own
 loop, MongoDB client and background tasks. It forwards SIGTERM and SIGINT to them and exits once they
-have, with the first failing exit code. A child that ends on its own (a crash) makes the parent stop
+have: 0, or 1 if one of them failed. A child that ends on its own (a crash) makes the parent stop
 the others and exit 1, so that the pod restarts whole rather than serving at part strength unseen.
 """
 
