@@ -15,19 +15,48 @@ import signal
 from collections.abc import Callable
 
 log = logging.getLogger("mcp_server")
-CPU_MAX = "/sys/fs/cgroup/cpu.max"
+CGROUP = "/sys/fs/cgroup"
 
 
-def usable_cpus(cpu_max: str = CPU_MAX) -> int:
-    """CPUs this process may run on, capped by the cgroup v2 CPU quota (a container's CPU limit)."""
-    count = len(os.sched_getaffinity(0))
+def _read(path: str) -> str | None:
     try:
-        with open(cpu_max) as handle:
-            quota, period = handle.read().split()[:2]
-        if quota != "max":
-            count = min(count, math.ceil(int(quota) / int(period)))
-    except (OSError, ValueError):
-        pass
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def _own_v2_group(proc_cgroup: str = "/proc/self/cgroup") -> str:
+    """This process's cgroup v2 path ("" inside a cgroup namespace, where it shows as "/")."""
+    for line in (_read(proc_cgroup) or "").splitlines():
+        if line.startswith("0::"):
+            return line[3:].rstrip("/")
+    return ""
+
+
+def cpu_quota(cgroup: str = CGROUP, own_group: str | None = None) -> float | None:
+    """The container's CPU limit in CPUs (cgroup v2 cpu.max, else v1 cfs quota), or None: no limit."""
+    group = _own_v2_group() if own_group is None else own_group
+    v2 = _read(f"{cgroup}{group}/cpu.max") if group else None
+    v2 = v2 if v2 is not None else _read(f"{cgroup}/cpu.max")
+    try:
+        if v2 is not None:
+            quota, period = v2.split()[:2]
+            return None if quota == "max" else int(quota) / int(period)
+        quota, period = _read(f"{cgroup}/cpu/cpu.cfs_quota_us"), _read(f"{cgroup}/cpu/cpu.cfs_period_us")
+        if quota is None or period is None or int(quota) <= 0:
+            return None
+        return int(quota) / int(period)
+    except ValueError:
+        return None
+
+
+def usable_cpus(cgroup: str = CGROUP, own_group: str | None = None) -> int:
+    """CPUs this process may run on, capped by the container's CPU limit (rounded up)."""
+    count = len(os.sched_getaffinity(0))
+    quota = cpu_quota(cgroup, own_group)
+    if quota is not None:
+        count = min(count, math.ceil(quota))
     return max(1, count)
 
 
