@@ -44,11 +44,12 @@ def fresh(method: str, url: str, **kwargs) -> httpx.Response:
         return client.request(method, url, **kwargs)
 
 
-def modern_call(proc, note: str) -> httpx.Response:
+def modern_call(proc, note: str = "", tool: str = "get_note", **params) -> httpx.Response:
+    arguments = {"id": note} if tool == "get_note" else {}
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-            "params": modern_params({"name": "get_note", "arguments": {"id": note}})}
+            "params": modern_params({"name": tool, "arguments": arguments, **params})}
     return fresh("POST", proc.http_url, content=json.dumps(body), headers={
-        **HEADERS, "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "get_note"})
+        **HEADERS, "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": tool})
 
 
 def alive(pid: int) -> bool:
@@ -61,7 +62,7 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture
 def two(make_server):
-    proc = make_server(MCP_PROCESSES="2")
+    proc = make_server(MCP_PROCESSES="2", MCP_CONFORMANCE_FIXTURES="true")
     proc.wait_ready()
     return proc, children(proc)
 
@@ -92,6 +93,20 @@ def test_a_2025_session_is_served_by_whichever_process_takes_the_request(two):
             "jsonrpc": "2.0", "id": index + 2, "method": "tools/call",
             "params": {"name": "save_note", "arguments": {"id": f"proc-{index}", "title": "t", "content": "c"}}})
         assert saved.status_code == 200 and '"isError":true' not in saved.text.replace(" ", ""), saved.text
+
+
+def test_a_request_state_sealed_by_one_process_is_opened_by_the_other(two):
+    """No MCP_STATE_KEYS is set: the parent gives every process one key, so a 2026 input-required
+    retry is answered whichever process takes it (ten retries, each on a new connection)."""
+    proc, _pids = two
+    tool = "test_input_required_result_elicitation"
+    asked = modern_call(proc, tool=tool).json()["result"]
+    assert asked["resultType"] == "input_required", asked
+    answer = {"user_name": {"action": "accept", "content": {"name": "Alice"}}}
+    for _ in range(10):
+        done = modern_call(proc, tool=tool, inputResponses=answer, requestState=asked["requestState"]).json()
+        assert done["result"]["resultType"] == "complete", done
+        assert done["result"]["content"][0]["text"] == "Hello, Alice!"
 
 
 def test_sigterm_stops_every_process_and_the_parent_exits_0(two):

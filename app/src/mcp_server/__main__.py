@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import secrets
 import signal
 import sys
 
@@ -68,6 +70,9 @@ def main() -> int:
     count = workers.process_count(settings.processes)
     if count == 1:
         return run_server(settings)
+    if not settings.load_state_keys():
+        # One key for every process: a requestState one of them sealed is opened by any other.
+        settings = dataclasses.replace(settings, state_keys=(secrets.token_urlsafe(32),))
     return workers.run_children(count, lambda index: run_server(settings, process=index))
 
 
