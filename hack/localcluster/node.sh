@@ -80,9 +80,16 @@ evictionHard: {memory.available: "200Mi", nodefs.available: "1%", imagefs.availa
 maxPods: 60
 serializeImagePulls: false
 CONF
-start_daemon kubelet "$(k8s_bin kubelet)" --config "$CLUSTER_DIR/kubelet.yaml" \
-  --kubeconfig "$CLUSTER_DIR/kubelet.kubeconfig" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
-  --root-dir "$KUBELET_ROOT" --v=1
+# containerd's socket answers before its CRI plugin has restored its containers ("server is not
+# initialized yet"), and a kubelet started in between exits at once: start it until it stays up.
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  start_daemon kubelet "$(k8s_bin kubelet)" --config "$CLUSTER_DIR/kubelet.yaml" \
+    --kubeconfig "$CLUSTER_DIR/kubelet.kubeconfig" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
+    --root-dir "$KUBELET_ROOT" --v=1
+  sleep 3
+  running kubelet && break
+  echo "kubelet exited (attempt $attempt; containerd's CRI not ready yet?), starting it again" >&2
+done
 
 # --- kube-proxy ------------------------------------------------------------------------------
 write_if_changed "$CLUSTER_DIR/kube-proxy.yaml" <<CONF
