@@ -316,18 +316,26 @@ async def test_both_mode_takes_static_tokens_and_access_tokens(idp, make_server)
     assert response.status_code == 401 and challenge(response.headers)["error"] == "invalid_token"
 
 
-@pytest.mark.anyio
-async def test_unreachable_keys_make_the_server_unready_and_refuse_tokens(make_server):
+def with_dead_issuer(make_server, mode: str) -> tuple[McpServerProcess, httpx.Response, str]:
+    """A server in `mode` whose issuer does not answer, once it has tried to fetch the keys: the
+    server, its /ready answer, and a token signed for that issuer by a key nobody published."""
     dead = f"http://127.0.0.1:{free_port()}/realms/mcp"
-    server = make_server(MCP_AUTH_MODE="oauth", MCP_OAUTH_ISSUER=dead, MCP_OAUTH_RESOURCE="http://127.0.0.1/mcp")
+    server = make_server(MCP_AUTH_MODE=mode, MCP_OAUTH_ISSUER=dead, MCP_OAUTH_RESOURCE="http://127.0.0.1/mcp")
     deadline = time.monotonic() + 10
     while (ready := httpx.get(f"{server.base}/ready")).json().get("auth") == "keys not fetched yet":
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    assert ready.status_code == 503
-    assert ready.json()["auth"].startswith(f"cannot fetch the signing keys of {dead}")
     forged = jwt.encode({"iss": dead, "aud": "http://127.0.0.1/mcp", "exp": int(time.time()) + 60},
                         rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256")
+    return server, ready, forged
+
+
+@pytest.mark.anyio
+async def test_unreachable_keys_make_the_server_unready_and_refuse_tokens(make_server):
+    server, ready, forged = with_dead_issuer(make_server, "oauth")
+    dead = server.env["MCP_OAUTH_ISSUER"]
+    assert ready.status_code == 503
+    assert ready.json()["auth"].startswith(f"cannot fetch the signing keys of {dead}")
     response, _ = await http_call(server.http_url, forged, "list_notes", {}, "2026")
     assert response.status_code == 503 and "cannot be checked" in response.json()["error"]["message"]
     assert "cannot fetch the signing keys" in server.log()
@@ -337,17 +345,10 @@ async def test_unreachable_keys_make_the_server_unready_and_refuse_tokens(make_s
 async def test_in_both_mode_unreachable_keys_leave_the_static_tokens_working(make_server):
     """An issuer outage does not take the server out of service when static tokens are a way in too:
     /ready stays 200 (and names the problem), static tokens are served, access tokens get 503."""
-    dead = f"http://127.0.0.1:{free_port()}/realms/mcp"
-    server = make_server(MCP_AUTH_MODE="both", MCP_OAUTH_ISSUER=dead, MCP_OAUTH_RESOURCE="http://127.0.0.1/mcp")
-    deadline = time.monotonic() + 10
-    while (ready := httpx.get(f"{server.base}/ready")).json().get("auth") == "keys not fetched yet":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    server, ready, forged = with_dead_issuer(make_server, "both")
     assert ready.status_code == 200 and ready.json()["auth"].startswith("cannot fetch the signing keys")
     response, message = await http_call(server.http_url, TEST_TOKEN, "list_notes", {}, "2026")
     assert response.status_code == 200 and "result" in message, message
-    forged = jwt.encode({"iss": dead, "aud": "http://127.0.0.1/mcp", "exp": int(time.time()) + 60},
-                        rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256")
     response, _ = await http_call(server.http_url, forged, "list_notes", {}, "2026")
     assert response.status_code == 503
 
