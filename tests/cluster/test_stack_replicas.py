@@ -83,9 +83,13 @@ def test_a_rolling_restart_under_both_eras_fails_no_call(spread, token):
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for mode in ("auto", "legacy")]
     time.sleep(3)
+    restarted = time.time()
     kubectl("rollout", "restart", "deployment/mcp-server")
     kubectl("rollout", "status", "deployment/mcp-server", "--timeout=300s", timeout=330)
+    rolled_out = time.time()
     time.sleep(3)
     for client in clients:  # communicate() closes the client's stdin: it stops
         summary = finished(client)
-        assert summary["failures"] == 0 and summary["calls"] >= 20, summary
+        assert summary["failures"] == 0, summary
+        # answered before the restart began and after its rollout was complete: the calls spanned it
+        assert summary["first_answer_at"] < restarted < rolled_out < summary["last_answer_at"], summary

@@ -42,6 +42,8 @@ class Calls:
         self.made = 0
         self.failures: list[str] = []
         self.acknowledged: list[str] = []
+        self.first_answer_at: float | None = None  # wall-clock times, which the test compares with its own
+        self.last_answer_at: float | None = None
         self.stdin_closed = anyio.Event()
 
     def going_on(self) -> bool:
@@ -60,7 +62,10 @@ class Calls:
             return
         if result.is_error:
             self.failures.append(f"call {i}: {result.content[0].text}")
-        elif self.args.write:
+            return
+        self.last_answer_at = time.time()
+        self.first_answer_at = self.first_answer_at or self.last_answer_at
+        if self.args.write:
             self.acknowledged.append(note)
 
 
@@ -93,7 +98,8 @@ async def main(args: argparse.Namespace) -> None:
                 calls.made += 1
                 await anyio.sleep(0.2)
         summary = {"event": "done", "protocol_version": protocol_version, "calls": calls.made,
-                   "failures": len(calls.failures), "samples": calls.failures[:5]}
+                   "failures": len(calls.failures), "samples": calls.failures[:5],
+                   "first_answer_at": calls.first_answer_at, "last_answer_at": calls.last_answer_at}
         if args.write:
             async with connect() as client:
                 lost = [note for note in calls.acknowledged if not await read_back(client, note)]
