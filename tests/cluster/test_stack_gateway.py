@@ -23,7 +23,8 @@ import pytest
 from mcp import ClientSession
 from mcp.client.websocket import websocket_client
 
-from conftest import GATEWAY_ADDRESS, GATEWAY_HOST, GATEWAY_PORTS, HTTP_IN, SDK2_CALLS, kget, metric, ready_pods, served
+from conftest import (GATEWAY_ADDRESS, GATEWAY_HOST, GATEWAY_PORTS, HTTP_IN, SDK2_CALLS, kget, kubectl, metric, ready_pods,
+                      served)
 
 IDLE_SECONDS = 75
 
@@ -69,13 +70,36 @@ class IdleSessions:
                     result = await session.call_tool("list_notes", {"limit": 1})
                     self.results[name] = {"idle": time.monotonic() - opened, "error": result.isError}
         except Exception as exc:  # noqa: BLE001 - reported by the test that reads the results
-            self.results[name] = f"{type(exc).__name__}: {exc}"
+            self.results[name] = leaves(exc)
             self.opened.set()
 
 
 @pytest.fixture(scope="module")
-def idle_sessions(token):
-    return IdleSessions(token)
+def steady_replicas():
+    """The HPA held at the server's current replica count while the idle sessions are open: a scale-in
+    drains a pod and closes its WebSockets with 1001 (test_stack.py tests that), and the load of the
+    tests before this module can leave one due (seen in CI: 3 -> 2 during the 75 s)."""
+    spec = kget("hpa", "mcp-server-hpa")["spec"]
+    held = kget("deployment", "mcp-server")["spec"]["replicas"]
+    kubectl("patch", "hpa", "mcp-server-hpa", "--type=merge",
+            "-p", json.dumps({"spec": {"minReplicas": held, "maxReplicas": held}}))
+    yield held
+    kubectl("patch", "hpa", "mcp-server-hpa", "--type=merge",
+            "-p", json.dumps({"spec": {"minReplicas": spec["minReplicas"], "maxReplicas": spec["maxReplicas"]}}))
+
+
+@pytest.fixture(scope="module")
+def idle_sessions(token, steady_replicas):
+    sessions = IdleSessions(token)
+    yield sessions
+    sessions.thread.join(IDLE_SECONDS + 60)  # the HPA is given back only once they are done
+
+
+def leaves(exc: BaseException) -> str:
+    """What went wrong, through the task groups that wrap it."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(leaves(inner) for inner in exc.exceptions)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def calls(token: str, port: int, mode: str, count: int) -> dict:
