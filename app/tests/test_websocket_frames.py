@@ -1,17 +1,22 @@
 """What the frame fuzzer (tests/fuzz/ws_fuzz.py) found, one test each against a real server: a
 client frame that is not masked, and close frames that are malformed, fail the connection with a
-close frame naming the problem, instead of a hang or an echo of what may not be sent."""
+close frame naming the problem, instead of a hang or an echo of what may not be sent; a header that
+breaks a rule fails it before the rest of the frame comes. And how the server's own frame layer
+(ws_frames.py) cuts frames from what it reads: a frame in many reads, many frames in one read,
+frames sent with the upgrade request itself."""
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
+import time
 
 import pytest
 
 from support.processes import TEST_TOKEN
 
-from fuzz.ws_frames import CLOSE, PING, PONG, TEXT, Closed, Reader, encode, handshake
+from fuzz.ws_frames import CLOSE, PING, PONG, TEXT, Closed, encode, handshake
 
 PING_REQUEST = b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}'
 
@@ -62,5 +67,51 @@ def test_masked_frames_are_still_served(server):
         frames = [reader.frame(), reader.frame()]
         assert sorted(f.opcode for f in frames) == [TEXT, PONG]
         assert b'"result":{}' in next(f.payload for f in frames if f.opcode == TEXT)
+    finally:
+        sock.close()
+
+
+def test_a_header_that_breaks_a_rule_fails_the_connection_before_its_length_comes(server):
+    sock, reader = handshake(server.port, TEST_TOKEN, 5)
+    try:
+        sock.sendall(bytes([0x80 | 0x40 | TEXT, 0x80 | 126]))  # RSV1 set; the 16-bit length never sent
+        with pytest.raises(Closed):
+            reader.frame()  # the server's end of the connection, not a 5 s timeout
+    finally:
+        sock.close()
+
+
+def test_a_frame_sent_a_byte_at_a_time_is_answered(server):
+    sock, reader = handshake(server.port, TEST_TOKEN, 5)
+    try:
+        for byte in encode(TEXT, PING_REQUEST, mask=b"wxyz"):
+            sock.send(bytes([byte]))
+            time.sleep(0.001)
+        assert b'"result":{}' in reader.frame().payload
+    finally:
+        sock.close()
+
+
+def test_a_large_message_in_many_pieces_and_frames_in_one_write_are_answered(server):
+    big = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "ping", "params": {"_meta": {"pad": "x" * 300_000}}}).encode()
+    sock, reader = handshake(server.port, TEST_TOKEN, 5)
+    try:
+        data = encode(TEXT, big, mask=b"1234") + encode(TEXT, PING_REQUEST, mask=b"5678") + encode(PING, b"p", mask=b"9abc")
+        for at in range(0, len(data), 1000):
+            sock.sendall(data[at:at + 1000])
+        frames = [reader.frame() for _ in range(3)]
+        assert [json.loads(f.payload)["id"] for f in frames if f.opcode == TEXT] == [7, 1]
+        assert [f.payload for f in frames if f.opcode == PONG] == [b"p"]
+    finally:
+        sock.close()
+
+
+def test_frames_sent_with_the_upgrade_request_are_answered(server):
+    early = encode(TEXT, PING_REQUEST, mask=b"abcd") + encode(PING, b"early", mask=b"abcd")
+    sock, reader = handshake(server.port, TEST_TOKEN, 5, early=early)
+    try:
+        frames = [reader.frame(), reader.frame()]
+        assert sorted(f.opcode for f in frames) == [TEXT, PONG]
+        assert next(f.payload for f in frames if f.opcode == PONG) == b"early"
     finally:
         sock.close()

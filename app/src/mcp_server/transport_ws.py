@@ -22,7 +22,7 @@ from .engine import Engine, is_pending
 from .guards import RequestGuards
 from .security import RateLimiter
 from .tickets import TicketsUnavailable
-from .ws_protocol import INVALID_DATA, PROTOCOL_ERROR, StrictProtocol
+from .ws_frames import OwnFramesProtocol
 
 log = logging.getLogger("mcp_server.websocket")
 
@@ -32,54 +32,8 @@ TRANSPORT = "websocket"
 GOING_AWAY = 1001
 POLICY_VIOLATION = 1008
 UNSUPPORTED_DATA = 1003
-TOO_BIG = 1009
 TEXT_OPCODE = 0x1
 CLOSE_HANDSHAKE_SECONDS = 2.0
-LINGER_SECONDS = 2.0
-LINGER_CODES = (TOO_BIG, PROTOCOL_ERROR, INVALID_DATA)  # closes that the client's unread frames could destroy
-
-
-class LingeringProtocol(StrictProtocol):
-    """The strict protocol, except that after closing with 1009 (a frame over the size limit), 1002
-    or 1007 (a malformed frame) it reads and discards what the client still sends until the client
-    closes (or a short time passes) instead of closing the socket at once: closing a socket with
-    unread data makes the kernel send a reset, which can destroy the close frame before the client
-    reads it."""
-
-    _linger = False  # set when closing with 1009, 1002 or 1007
-    _lingering = False  # the drain is running: it closes the socket itself
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        if code in LINGER_CODES and not self.server_terminated:
-            self._linger = True
-        super().close(code, reason)
-
-    def _abort(self) -> None:
-        if self._lingering:
-            return  # the handler's own close callback aborts again; the drain ends the socket
-        stream = self.stream
-        if not self._linger or stream is None or stream.closed():
-            super()._abort()
-            return
-        self._lingering = True
-        self.client_terminated = True  # ends the receive loop; the socket stays open to drain
-        self.server_terminated = True
-        if self._waiting is not None:
-            stream.io_loop.remove_timeout(self._waiting)
-            self._waiting = None
-        asyncio.ensure_future(self._drain_then_close())
-
-    async def _drain_then_close(self) -> None:
-        stream = self.stream
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + LINGER_SECONDS
-        try:
-            while (left := deadline - loop.time()) > 0:
-                await asyncio.wait_for(stream.read_bytes(65536, partial=True), left)
-        except (StreamClosedError, asyncio.TimeoutError):
-            pass
-        finally:
-            stream.close()
 
 
 class McpWebSocket(WebSocketHandler):
@@ -128,7 +82,7 @@ class McpWebSocket(WebSocketHandler):
     def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
         protocol = super().get_websocket_protocol()
         if isinstance(protocol, WebSocketProtocol13):
-            return LingeringProtocol(self, False, protocol.params)
+            return OwnFramesProtocol(self, False, protocol.params)
         return protocol
 
     def check_origin(self, origin: str) -> bool:

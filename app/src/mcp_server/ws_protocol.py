@@ -6,6 +6,7 @@ an echo of what the client sent, or no answer at all."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 
 from tornado.iostream import StreamClosedError
@@ -13,6 +14,9 @@ from tornado.websocket import WebSocketProtocol13
 
 PROTOCOL_ERROR = 1002
 INVALID_DATA = 1007
+TOO_BIG = 1009
+LINGER_SECONDS = 2.0
+LINGER_CODES = (TOO_BIG, PROTOCOL_ERROR, INVALID_DATA)  # closes that the client's unread frames could destroy
 CLOSE_OPCODE = 0x8
 MASK_BIT = 0x80
 # The codes a close frame may carry (RFC 6455 7.4.1 and IANA's registry; 3000-4999 for libraries and
@@ -60,3 +64,46 @@ class StrictProtocol(WebSocketProtocol13):
                 self._abort()
                 return None
         return super()._handle_message(opcode, data)
+
+
+class LingeringProtocol(StrictProtocol):
+    """The strict protocol, except that after closing with 1009 (a frame over the size limit), 1002
+    or 1007 (a malformed frame) it reads and discards what the client still sends until the client
+    closes (or a short time passes) instead of closing the socket at once: closing a socket with
+    unread data makes the kernel send a reset, which can destroy the close frame before the client
+    reads it."""
+
+    _linger = False  # set when closing with 1009, 1002 or 1007
+    _lingering = False  # the drain is running: it closes the socket itself
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if code in LINGER_CODES and not self.server_terminated:
+            self._linger = True
+        super().close(code, reason)
+
+    def _abort(self) -> None:
+        if self._lingering:
+            return  # the handler's own close callback aborts again; the drain ends the socket
+        stream = self.stream
+        if not self._linger or stream is None or stream.closed():
+            super()._abort()
+            return
+        self._lingering = True
+        self.client_terminated = True  # ends the receive loop; the socket stays open to drain
+        self.server_terminated = True
+        if self._waiting is not None:
+            stream.io_loop.remove_timeout(self._waiting)
+            self._waiting = None
+        asyncio.ensure_future(self._drain_then_close())
+
+    async def _drain_then_close(self) -> None:
+        stream = self.stream
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LINGER_SECONDS
+        try:
+            while (left := deadline - loop.time()) > 0:
+                await asyncio.wait_for(stream.read_bytes(65536, partial=True), left)
+        except (StreamClosedError, asyncio.TimeoutError):
+            pass
+        finally:
+            stream.close()

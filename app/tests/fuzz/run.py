@@ -93,7 +93,7 @@ def run_websocket(inputs: int, seed: int, server: McpServerProcess | None = None
             ferret.stop()
     report, session = run.report, run.session
     result = Result("websocket", report.inputs, len(report.crashes), len(report.hangs), run.seconds,
-                    report.crashes + report.hangs + session.errors + run.problems)
+                    details=report.crashes + report.hangs + session.errors + run.problems)
     result.summary = (f"{report.connections} connections, ends {report.ends}; well-behaved session: "
                              f"{session.calls} calls, {len(session.errors)} errors, p50 {session.percentile(0.5) * 1000:.1f} ms, "
                              f"p99 {session.percentile(0.99) * 1000:.1f} ms, max {max(session.latencies, default=0) * 1000:.1f} ms")

@@ -101,14 +101,15 @@ class Reader:
         return Frame(opcode, payload)
 
 
-def handshake(port: int, token: str, timeout: float) -> tuple[socket.socket, Reader]:
-    """Open a WebSocket to /mcp (subprotocol mcp) and check the server's 101 answer."""
+def handshake(port: int, token: str, timeout: float, early: bytes = b"") -> tuple[socket.socket, Reader]:
+    """Open a WebSocket to /mcp (subprotocol mcp) and check the server's 101 answer; `early`: frames
+    sent in the same write as the upgrade request, before the answer."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     key = base64.b64encode(os.urandom(16))
     sock.sendall(b"GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mcp\r\n"
-                 b"Authorization: Bearer " + token.encode() + b"\r\n\r\n")
+                 b"Authorization: Bearer " + token.encode() + b"\r\n\r\n" + early)
     reader, data = Reader(sock), b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(4096)
