@@ -81,6 +81,16 @@ def test_a_header_that_breaks_a_rule_fails_the_connection_before_its_length_come
         sock.close()
 
 
+def test_a_length_over_the_limit_gets_1009_before_the_mask_key_comes(server):
+    sock, reader = handshake(server.port, TEST_TOKEN, 5)
+    try:
+        sock.sendall(bytes([0x80 | TEXT, 0x80 | 127]) + struct.pack("!Q", 1 << 40))  # no mask key, no payload
+        frame = reader.frame()
+        assert frame.opcode == CLOSE and frame.close_code == 1009
+    finally:
+        sock.close()
+
+
 def test_a_frame_sent_a_byte_at_a_time_is_answered(server):
     sock, reader = handshake(server.port, TEST_TOKEN, 5)
     try:

@@ -229,12 +229,12 @@ class OwnFramesProtocol(LingeringProtocol):
         if not self._header_allowed(first, second, length):
             return None
         extended = EXTENDED_LENGTH_BYTES.get(length, 0)  # 126: a 16-bit length follows, 127: 64-bit
-        start = at + 6 + extended
         if extended:
-            if size < start:
-                self._needed = start
+            if size < at + 2 + extended:
+                self._needed = at + 2 + extended
                 return None
             length = int.from_bytes(buffer[at + 2:at + 2 + extended], "big")
+        start = at + 6 + extended  # after the mask key
         if not self._length_allowed(length):
             return None
         end = start + length
