@@ -5,13 +5,13 @@ and the conformance suite run through it)."""
 from __future__ import annotations
 
 import json
-import socket
 
 from tornado.httputil import HTTPHeaders, RequestStartLine
 
 from mcp_server.fast_http import FastHttp
 from support.clients import MODERN
 from support.processes import TEST_TOKEN
+from support.raw_http import exchange
 
 CALL = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
         "params": {"name": "test_simple_text", "arguments": {},
@@ -35,35 +35,11 @@ def test_only_plain_posts_to_mcp_take_the_fast_path():
     assert not _takes("POST", "/mcp", Upgrade="websocket")
 
 
-def _exchange(port: int, raw: bytes, answers: int = 1) -> list[tuple[str, dict[str, str], bytes]]:
-    """Send raw bytes on one connection; read `answers` responses (Content-Length or chunked)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(raw)
-        reader = sock.makefile("rb")
-        out = []
-        for _ in range(answers):
-            status = reader.readline().decode().strip()
-            headers: dict[str, str] = {}
-            while (line := reader.readline().decode().strip()):
-                name, _sep, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            if "content-length" in headers:
-                body = reader.read(int(headers["content-length"]))
-            else:
-                body = b""
-                while (size := int(reader.readline().strip(), 16)):
-                    body += reader.read(size)
-                    reader.readline()
-                reader.readline()
-            out.append((status, headers, body))
-        return out
-
-
 def test_keep_alive_answers_in_order_with_tornado_framing(server):
     body = json.dumps(CALL).encode()
     request = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{HEADERS}"
                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-    answers = _exchange(server.port, request * 3, answers=3)
+    answers = exchange(server.port, request * 3, answers=3)
     for status, headers, payload in answers:
         assert status == "HTTP/1.1 200 OK"
         assert headers["content-type"] == "application/json" and headers["cache-control"] == "no-store"
@@ -78,7 +54,7 @@ def test_a_chunked_body_is_read_whole(server):
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:half], body[half:])) + b"0\r\n\r\n"
     request = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{HEADERS}"
                "Transfer-Encoding: chunked\r\n\r\n").encode() + chunked
-    [(status, _headers, payload)] = _exchange(server.port, request)
+    [(status, _headers, payload)] = exchange(server.port, request)
     assert status == "HTTP/1.1 200 OK" and json.loads(payload)["id"] == 7
 
 
@@ -86,5 +62,5 @@ def test_a_notification_is_202_without_a_body_and_http10_closes(server):
     body = json.dumps({"jsonrpc": "2.0", "method": "notifications/progress", "params": CALL["params"]}).encode()
     request = (f"POST /mcp HTTP/1.0\r\nHost: 127.0.0.1:{server.port}\r\n{HEADERS.replace('tools/call', 'notifications/progress')}"
                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-    [(status, headers, payload)] = _exchange(server.port, request)
+    [(status, headers, payload)] = exchange(server.port, request)
     assert status.endswith("202 Accepted") and payload == b"" and "content-type" not in headers

@@ -9,19 +9,19 @@ import secrets
 import signal
 import sys
 
-from tornado.httpserver import HTTPServer
 from tornado.ioloop import PeriodicCallback
 
 from . import logs, workers
 from .app import Server, build
 from .config import ConfigError, Settings
+from .http1 import Http1Server
 
 log = logging.getLogger("mcp_server")
 
 
 async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -> None:
     settings = server.settings
-    http = HTTPServer(server.http, max_body_size=settings.max_message_bytes + 65536, idle_connection_timeout=3600,
+    http = Http1Server(server.http, max_body_size=settings.max_message_bytes + 65536, idle_connection_timeout=3600,
                       xheaders=False)
     http.listen(settings.port, settings.host, reuse_port=reuse_port)
     sweeper = PeriodicCallback(server.sessions.end_idle, 60_000)
@@ -40,7 +40,7 @@ async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -
     sweeper.stop()
 
 
-async def shutdown(server: Server, http: HTTPServer, feed: asyncio.Future[None] | None = None) -> None:
+async def shutdown(server: Server, http: Http1Server, feed: asyncio.Future[None] | None = None) -> None:
     """Readiness goes false at once; sessions are served through the drain window; then
     WebSockets are closed with 1001 once their in-flight calls finish."""
     settings = server.settings

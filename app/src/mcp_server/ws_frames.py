@@ -1,17 +1,17 @@
-"""WebSocket frames on the connection's own asyncio transport, after Tornado's handshake.
+"""WebSocket frames on the connection's asyncio transport, after Tornado's handshake.
 
 Tornado reads a frame with three to five `IOStream.read_bytes` calls, each a future, and toggles the
 socket's interest in the event loop around every read (an `epoll_ctl` each time); with many small
-frames that is most of a call's CPU. Here, once Tornado has written the 101 and run `open()`, the
-socket moves to an asyncio transport (uvloop's, in C: it reads whenever data is there and keeps its
-interest registered) and frames are cut from what `data_received` gets, several per read when the
-client sends them together. Everything above the frame (what an opcode means, the close handshake
-and its codes, pings and pongs, the size limit, the strict checks of `ws_protocol`) is Tornado's and
-ws_protocol's code, unchanged: the transport stands in for the IOStream through the few methods that
-code calls (`TransportStream`).
+frames that was most of a call's CPU. Here the HTTP connection (http1.py) is already on an asyncio
+transport (uvloop's, in C: it reads whenever data is there and keeps its interest registered); once
+Tornado's WebSocketHandler has written the 101 and detached the connection, frames are cut from what
+`data_received` gets, several per read when the client sends them together. Everything above the
+frame (what an opcode means, the close handshake and its codes, pings and pongs, the size limit, the
+strict checks of `ws_protocol`) is Tornado's and ws_protocol's code, unchanged: the transport stands
+in for the IOStream through the few methods that code calls (`TransportStream`).
 
-A connection stays on Tornado's own frame loop when the stream is not a plain TCP IOStream (TLS) or
-a compression extension was negotiated.
+A connection that Tornado served itself (TLS), or one with a compression extension, stays on
+Tornado's own frame loop.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable
-from typing import Any, cast
+from typing import Any
 
 from tornado.ioloop import IOLoop
-from tornado.iostream import IOStream, StreamClosedError
 from tornado.util import _websocket_mask
 
+from .transport_end import TransportEnd
 from .ws_protocol import LINGER_SECONDS, PROTOCOL_ERROR, TOO_BIG, LingeringProtocol
 
 FIN = 0x80
@@ -36,104 +36,59 @@ CONTINUATION = 0x0
 EXTENDED_LENGTH_BYTES = {126: 2, 127: 8}
 
 
-class TransportStream(asyncio.Protocol):
-    """What WebSocketProtocol13 uses of an IOStream (write, close, closed, set_nodelay, io_loop), on an
-    asyncio transport; what arrives goes to the frame layer."""
+class TransportStream(TransportEnd):
+    """What WebSocketProtocol13 uses of an IOStream (write, close, closed, set_nodelay, io_loop), on the
+    transport an HTTP connection (http1.Http1Connection) detached after the 101; what arrives goes
+    to the frame layer once it is attached."""
 
-    def __init__(self, frames: OwnFramesProtocol, early: bytes):
-        self.frames = frames
-        self._early = early  # what Tornado had read past the upgrade request
+    def __init__(self, transport: asyncio.Transport, early: bytes):
+        super().__init__()
+        self.transport = transport
+        self.frames: OwnFramesProtocol | None = None
+        self._early = early  # what arrived after the upgrade request, before the frame layer
         self.io_loop = IOLoop.current()
-        self.transport: asyncio.Transport | None = None
-        self._closed = False
-        self._lost = asyncio.get_running_loop().create_future()
-        self._written = self._lost.get_loop().create_future()  # done: writes are not held back
-        self._written.set_result(None)
         self._discarding = False
 
-    @classmethod
-    async def take_over(cls, stream: IOStream, frames: OwnFramesProtocol) -> TransportStream:
-        """Moves the connection from the IOStream to a transport (which calls `frames.taken_over`);
-        raises StreamClosedError when the client has already gone, OSError when the socket fails."""
-        await stream.write(b"")  # resolves once the 101 and whatever open() wrote are on the wire
-        pending = stream._read_buffer_size  # noqa: SLF001 - what Tornado read past the handshake
-        early = await stream.read_bytes(pending) if pending else b""
-        sock = stream.socket
-        # The stream is dropped without closing the socket, which the transport takes over as it is
-        # (closing a duplicate instead frees a descriptor number that the event loop may still have
-        # registered when the next socket reuses it).
-        stream.io_loop.remove_handler(sock)
-        own = cls(frames, early)
-        try:
-            await asyncio.get_running_loop().connect_accepted_socket(lambda: own, sock)
-        except BaseException:
-            sock.close()
-            raise
-        return own
+    def attach(self, frames: OwnFramesProtocol) -> None:
+        self.frames = frames
+        early, self._early = self._early, b""
+        if early:
+            self.data_received(early)
+        if self._closed:
+            frames.stream_lost()
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not asyncio.Transport subclasses
-        self.frames.taken_over(self)
-        if self._early:  # before anything the transport reads
-            early, self._early = self._early, b""
-            self.data_received(early)
-
     def data_received(self, data: bytes) -> None:
-        if not self._discarding:
+        if self.frames is None:
+            self._early += data
+        elif not self._discarding:
             self.frames.data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._closed = True
-        if not self._lost.done():
-            self._lost.set_result(None)
-        if not self._written.done():
-            self._written.set_exception(StreamClosedError())
-            self._written.exception()  # retrieved: a writer that does not wait for it is not logged
-        self.frames.stream_lost()
-
-    def pause_writing(self) -> None:
-        self._written = self._lost.get_loop().create_future()
-
-    def resume_writing(self) -> None:
-        if not self._written.done():
-            self._written.set_result(None)
+        super().connection_lost(exc)
+        if self.frames is not None:
+            self.frames.stream_lost()
 
     # --- the IOStream methods the WebSocket protocol calls -------------------------------
 
-    def write(self, data: bytes) -> asyncio.Future[None]:
-        if self._closed:
-            raise StreamClosedError()
-        assert self.transport is not None
-        self.transport.write(data)
-        return self._written
-
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            transport = self.transport
-            assert transport is not None
-            transport.close()  # sends what is buffered first (the close frame), then FIN
-            if transport.get_write_buffer_size():  # a client that reads nothing does not hold it open
-                self.io_loop.call_later(LINGER_SECONDS, transport.abort)
+    write = TransportEnd.write_out
+    close = TransportEnd.close_transport
 
     def set_nodelay(self, value: bool) -> None:
-        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        assert self.transport is not None
+        sock = self.transport.get_extra_info("socket")
         if sock is not None and not self._closed:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if value else 0)
 
     # --- for the frame layer -------------------------------------------------------------
 
     def pause_reading(self) -> None:
-        if self.transport is not None and not self._closed:
+        if not self._closed and self.transport is not None:
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
-        if self.transport is not None and not self._closed:
+        if not self._closed and self.transport is not None:
             self.transport.resume_reading()
 
     async def discard_until_closed(self, seconds: float) -> None:
@@ -159,22 +114,16 @@ class OwnFramesProtocol(LingeringProtocol):
 
     async def _receive_frame_loop(self) -> None:
         stream = self.stream
-        if type(stream) is not IOStream or self._compressor is not None or self._decompressor is not None:
-            await super()._receive_frame_loop()
+        if not isinstance(stream, TransportStream) or self._compressor is not None or self._decompressor is not None:
+            await super()._receive_frame_loop()  # a connection Tornado served (TLS), or compression
             return
         try:
-            try:
-                self._reading = asyncio.get_running_loop().create_future()
-                await TransportStream.take_over(stream, self)
-            except (StreamClosedError, OSError):
-                self._abort()
-                return
+            self._reading = asyncio.get_running_loop().create_future()
+            self._own = stream
+            stream.attach(self)
             await self._reading
         finally:
             self.handler.on_ws_connection_close(self.close_code, self.close_reason)
-
-    def taken_over(self, own: TransportStream) -> None:
-        self._own = self.stream = own
 
     def _end_reading(self) -> None:
         if self._reading is not None and not self._reading.done():

@@ -1,0 +1,86 @@
+"""The server's HTTP/1.1 connections (http1.py), on raw sockets: how a request is read (in pieces,
+several in one write, Expect: 100-continue, Connection: close) and how a request that cannot be
+read is refused (a status that names the problem, then the end of the connection). What the
+requests mean is tested through them everywhere else: every HTTP and WebSocket test, the SDK
+clients and the conformance suite run on these connections."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+from support.processes import TEST_TOKEN
+from support.raw_http import answer_then_end, exchange
+
+LIST = json.dumps({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}}).encode()
+
+
+def post(port: int, body: bytes = LIST, extra: str = "", version: str = "HTTP/1.1") -> bytes:
+    return (f"POST /mcp {version}\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/list\r\n"
+            f"Authorization: Bearer {TEST_TOKEN}\r\n{extra}Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def get(port: int, path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+
+
+def test_requests_of_both_kinds_on_one_connection_are_answered_in_order(server):
+    port = server.port
+    answers = exchange(port, get(port, "/health") + post(port) + get(port, "/nowhere") + post(port), answers=4)
+    assert [status for status, _h, _b in answers] == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK",
+                                                       "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"]
+    assert json.loads(answers[1][2])["id"] == 3 and json.loads(answers[3][2])["id"] == 3
+
+
+def test_a_request_sent_a_byte_at_a_time_is_answered(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        for byte in post(server.port):
+            sock.send(bytes([byte]))
+            time.sleep(0.0005)
+        head = sock.recv(65536)
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_expect_100_continue_gets_the_interim_answer_first(server):
+    answers = exchange(server.port, post(server.port, extra="Expect: 100-continue\r\n"), answers=2)
+    assert [status for status, _h, _b in answers] == ["HTTP/1.1 100 (Continue)", "HTTP/1.1 200 OK"]
+
+
+def test_connection_close_is_honoured(server):
+    received = answer_then_end(server.port, post(server.port, extra="Connection: close\r\n"))
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: close\r\n" in received
+
+
+def test_an_http10_request_without_keep_alive_ends_the_connection(server):
+    received = answer_then_end(server.port, post(server.port, version="HTTP/1.0"))
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n") and b"Keep-Alive" not in received
+
+
+def refusal(port: int, raw: bytes) -> tuple[str, str]:
+    received = answer_then_end(port, raw)  # the server ends the connection after it
+    head, _sep, body = received.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0].decode(), body.decode()
+
+
+def test_a_malformed_request_line_is_400_naming_it(server):
+    assert refusal(server.port, b"HELLO\r\nHost: x\r\n\r\n") == ("HTTP/1.1 400 Bad Request", "Malformed HTTP request line\n")
+
+
+def test_a_head_over_the_limit_is_431(server):
+    raw = get(server.port, "/health").replace(b"\r\n\r\n", b"\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
+    assert refusal(server.port, raw) == ("HTTP/1.1 431 Request Header Fields Too Large",
+                                         "the request head is over 65536 bytes\n")
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(server):
+    raw = post(server.port).split(b"Content-Length")[0] + b"Content-Length: 99999999\r\n\r\n"  # no body follows
+    status, body = refusal(server.port, raw)
+    assert status == "HTTP/1.1 400 Bad Request" and body.startswith("Content-Length too long")
+
+
+def test_a_bad_chunk_size_is_400(server):
+    raw = post(server.port).split(b"Content-Length")[0] + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    assert refusal(server.port, raw) == ("HTTP/1.1 400 Bad Request", "bad chunk size line b'zz'\n")
