@@ -35,7 +35,7 @@ def test_only_plain_posts_to_mcp_take_the_fast_path():
     assert not _takes("POST", "/mcp", Upgrade="websocket")
 
 
-def test_keep_alive_answers_in_order_with_tornado_framing(server):
+def test_keep_alive_answers_in_order_with_the_framing_of_every_answer(server):
     body = json.dumps(CALL).encode()
     request = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{HEADERS}"
                f"Content-Length: {len(body)}\r\n\r\n").encode() + body

@@ -3,10 +3,10 @@
 A RequestHandler per request builds an HTTPServerRequest (URI, host and argument parsing), a
 handler with its own header object, UI modules and transforms, a task for `_execute`, an etag
 check and a formatted Date. This one keeps what the exchange needs: the request's method, path,
-headers and body as Tornado parsed them; status and headers (Tornado's defaults, the Date
-formatted once a second); `write`/`flush`/`finish` through the same `HTTPConnection` calls, so
-framing (Content-Length, chunked, keep-alive, `Connection: close`) is Tornado's. `prepare` and the
-method may return an awaitable or not: only a request that waits runs in a task.
+headers and body as parsed for the connection; status and headers (Tornado's defaults, the Date
+formatted once a second); `write`/`flush`/`finish` through the same `HTTPConnection` calls, so the
+framing (Content-Length, chunked, keep-alive, `Connection: close`) is the connection's (http1.py).
+`prepare` and the method may return an awaitable or not: only a request that waits runs in a task.
 """
 
 from __future__ import annotations
