@@ -44,6 +44,11 @@ def test_a_request_sent_a_byte_at_a_time_is_answered(server):
     assert head.startswith(b"HTTP/1.1 200 OK\r\n")
 
 
+def test_lines_ended_by_lf_alone_are_read_as_tornado_reads_them(server):
+    [(status, _headers, body)] = exchange(server.port, post(server.port).replace(b"\r\n", b"\n"))
+    assert status == "HTTP/1.1 200 OK" and json.loads(body)["id"] == 3
+
+
 def test_expect_100_continue_gets_the_interim_answer_first(server):
     answers = exchange(server.port, post(server.port, extra="Expect: 100-continue\r\n"), answers=2)
     assert [status for status, _h, _b in answers] == ["HTTP/1.1 100 (Continue)", "HTTP/1.1 200 OK"]

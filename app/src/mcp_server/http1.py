@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable
 from typing import Any, cast
@@ -33,6 +34,7 @@ log = logging.getLogger("mcp_server.http")
 app_log = logging.getLogger("tornado.application")
 
 HEAD_END = b"\r\n\r\n"
+BARE_LF_HEAD_END = re.compile(rb"\r?\n\r?\n")  # how Tornado finds the end of a head
 LINE_END = b"\r\n"
 CONTINUE = b"HTTP/1.1 100 (Continue)\r\n\r\n"
 BUFFERED_LIMIT = 1 << 20  # bytes of the next requests held while one is answered; more pauses reading
@@ -141,7 +143,9 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         """Starts the next request if its head and body are all there; False if more must come."""
         buffer = self._buffer
         if self._body_reader is None:
-            end = buffer.find(HEAD_END)
+            end, skip = buffer.find(HEAD_END), len(HEAD_END)
+            if end < 0 and (bare := BARE_LF_HEAD_END.search(buffer)) is not None:
+                end, skip = bare.start(), bare.end() - bare.start()  # lines ended by LF alone (RFC 9112 2.2)
             if end < 0:
                 if len(buffer) > self._max_header:
                     self._refuse(431, "Request Header Fields Too Large",
@@ -151,14 +155,15 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
                 self._refuse(431, "Request Header Fields Too Large", f"the request head is over {self._max_header} bytes")
                 return False
             head = buffer[:end].decode("latin1").lstrip("\r\n")
-            line, _, header_text = head.partition("\r\n")
+            line, _, header_text = head.partition("\n")
+            line = line.removesuffix("\r")
             start_line = httputil.parse_request_start_line(line)
             headers = httputil.HTTPHeaders.parse(header_text)
             body_reader = _ChunkedBody(self._max_body) if is_transfer_encoding_chunked(headers) else None
             length = 0 if body_reader is not None else self._content_length(headers)
             self._request_line, self._request_headers = start_line, headers
             self._disconnect_on_finish = not self._can_keep_alive(start_line, headers)
-            buffer = buffer[end + 4:]
+            buffer = buffer[end + skip:]
             if headers.get("Expect") == "100-continue" and (body_reader is not None or length):
                 self._write_raw(CONTINUE)
             if body_reader is None:
