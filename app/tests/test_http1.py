@@ -89,3 +89,11 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(server):
 def test_a_bad_chunk_size_is_400(server):
     raw = post(server.port).split(b"Content-Length")[0] + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
     assert refusal(server.port, raw) == ("HTTP/1.1 400 Bad Request", "bad chunk size line b'zz'\n")
+
+
+def test_a_refused_header_value_is_told_to_the_client_and_not_logged(server):
+    raw = get(server.port, "/health").replace(b"\r\n\r\n", b"\r\nAuthorization: Bearer refused-secret-7f3a\x01\r\n\r\n")
+    status, body = refusal(server.port, raw)
+    assert status == "HTTP/1.1 400 Bad Request" and "refused-secret-7f3a" in body  # the client's own bytes
+    time.sleep(0.2)
+    assert "refused-secret-7f3a" not in server.log() and "answered 400 Bad Request" in server.log()

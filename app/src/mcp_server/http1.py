@@ -146,13 +146,10 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             end, skip = buffer.find(HEAD_END), len(HEAD_END)
             if end < 0 and (bare := BARE_LF_HEAD_END.search(buffer)) is not None:
                 end, skip = bare.start(), bare.end() - bare.start()  # lines ended by LF alone (RFC 9112 2.2)
-            if end < 0:
-                if len(buffer) > self._max_header:
-                    self._refuse(431, "Request Header Fields Too Large",
-                                 f"the request head is over {self._max_header} bytes")
-                return False
-            if end > self._max_header:
+            if (end if end >= 0 else len(buffer)) > self._max_header:
                 self._refuse(431, "Request Header Fields Too Large", f"the request head is over {self._max_header} bytes")
+                return False
+            if end < 0:
                 return False
             head = buffer[:end].decode("latin1").lstrip("\r\n")
             line, _, header_text = head.partition("\n")
@@ -248,7 +245,8 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
 
     def _refuse(self, code: int, reason: str, message: str) -> None:
         """A request that cannot be read: the status and what is wrong, then the connection ends."""
-        log.info("malformed HTTP request from %s: %s", self.context.remote_ip, message)
+        # the message may quote a header's value (a token's, too): it goes to the client, not the log
+        log.info("malformed HTTP request from %s: answered %d %s", self.context.remote_ip, code, reason)
         body = message.encode("utf-8", "replace") + b"\n"
         self._write_raw(b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: %d\r\n"
                         b"Connection: close\r\n\r\n%s" % (code, reason.encode(), len(body), body))
