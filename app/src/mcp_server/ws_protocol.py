@@ -2,7 +2,9 @@
 fuzzer, tests/fuzz): a client frame that is not masked fails the connection (RFC 6455 5.1), and
 so does a close frame whose payload is one byte, whose code may not be sent (7.4), or whose
 reason is not UTF-8 (5.5.1), each with a close frame naming the problem (1002, 1007) instead of
-an echo of what the client sent, or no answer at all."""
+an echo of what the client sent, or no answer at all. And after such a close, or 1009, it lingers:
+what the client still sends is read and dropped for a moment, so the close frame is not destroyed by
+a reset (LingeringProtocol). ws_frames.OwnFramesProtocol builds on both."""
 
 from __future__ import annotations
 
