@@ -90,6 +90,6 @@ def test_a_rolling_restart_under_both_eras_fails_no_call(spread, token):
     time.sleep(3)
     for client in clients:  # communicate() closes the client's stdin: it stops
         summary = finished(client)
-        assert summary["failures"] == 0, summary
+        assert summary["failures"] == 0, summary["samples"]
         # answered before the restart began and after its rollout was complete: the calls spanned it
         assert summary["first_answer_at"] < restarted < rolled_out < summary["last_answer_at"], summary
