@@ -97,3 +97,22 @@ def test_a_refused_header_value_is_told_to_the_client_and_not_logged(server):
     assert status == "HTTP/1.1 400 Bad Request" and "refused-secret-7f3a" in body  # the client's own bytes
     time.sleep(0.2)
     assert "refused-secret-7f3a" not in server.log() and "answered 400 Bad Request" in server.log()
+
+
+def test_a_chunked_body_in_pieces_then_another_request_are_answered(server):
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(LIST[i:i + 40]), LIST[i:i + 40]) for i in range(0, len(LIST), 40)) + b"0\r\n\r\n"
+    raw = post(server.port).split(b"Content-Length")[0] + b"Transfer-Encoding: chunked\r\n\r\n" + chunked + post(server.port)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        for at in range(0, len(raw), 7):
+            sock.send(raw[at:at + 7])
+            time.sleep(0.0005)
+        reader = sock.makefile("rb")
+        statuses = []
+        for _ in range(2):
+            statuses.append(reader.readline().strip())
+            length = 0
+            while (line := reader.readline().strip()):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            assert json.loads(reader.read(length))["id"] == 3
+    assert statuses == [b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK"]

@@ -171,7 +171,7 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
                 body_reader = _FixedBody(length)
             self._buffer = buffer
             self._body_reader = body_reader
-        body = self._body_reader.take(self)  # consumes self._buffer
+        body, self._buffer = self._body_reader.take(self._buffer)
         if body is None:
             return False
         self._body_reader = None
@@ -372,12 +372,11 @@ class _FixedBody:
     def __init__(self, length: int):
         self.length = length
 
-    def take(self, connection: Http1Connection) -> bytes | None:
-        buffer = connection._buffer  # noqa: SLF001
+    def take(self, buffer: bytes) -> tuple[bytes | None, bytes]:
+        """The body (None until it is all there) and what follows it."""
         if len(buffer) < self.length:
-            return None
-        connection._buffer = buffer[self.length:]  # noqa: SLF001
-        return buffer[:self.length]
+            return None, buffer
+        return buffer[:self.length], buffer[self.length:]
 
 
 class _ChunkedBody:
@@ -390,16 +389,15 @@ class _ChunkedBody:
         self.parts: list[bytes] = []
         self.size = 0
 
-    def take(self, connection: Http1Connection) -> bytes | None:
-        buffer = connection._buffer  # noqa: SLF001
+    def take(self, buffer: bytes) -> tuple[bytes | None, bytes]:
+        """The body (None until its last chunk is there) and what is not consumed yet."""
         at = 0
         while True:
             line_end = buffer.find(LINE_END, at)
             if line_end < 0:
                 if len(buffer) - at > 64:
                     raise httputil.HTTPInputError("a chunk size line over 64 bytes")
-                connection._buffer = buffer[at:]  # noqa: SLF001
-                return None
+                return None, buffer[at:]
             try:
                 length = int(buffer[at:line_end].split(b";", 1)[0].strip(), 16)
             except ValueError:
@@ -408,13 +406,11 @@ class _ChunkedBody:
                 raise httputil.HTTPInputError("negative chunk size")
             end = line_end + 2 + length
             if len(buffer) < end + 2:
-                connection._buffer = buffer[at:]  # noqa: SLF001
-                return None
+                return None, buffer[at:]
             if buffer[end:end + 2] != LINE_END:
                 raise httputil.HTTPInputError("improperly terminated chunked request")
             if length == 0:
-                connection._buffer = buffer[end + 2:]  # noqa: SLF001
-                return b"".join(self.parts)
+                return b"".join(self.parts), buffer[end + 2:]
             self.size += length
             if self.size > self.limit:
                 raise httputil.HTTPInputError(f"chunked body too large: over {self.limit} bytes")
