@@ -7,7 +7,6 @@ clients and the conformance suite run on these connections."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 from support.processes import TEST_TOKEN
@@ -36,12 +35,8 @@ def test_requests_of_both_kinds_on_one_connection_are_answered_in_order(server):
 
 
 def test_a_request_sent_a_byte_at_a_time_is_answered(server):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        for byte in post(server.port):
-            sock.send(bytes([byte]))
-            time.sleep(0.0005)
-        head = sock.recv(65536)
-    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    [(status, _headers, _body)] = exchange(server.port, post(server.port), pieces=1)
+    assert status == "HTTP/1.1 200 OK"
 
 
 def test_lines_ended_by_lf_alone_are_read_as_tornado_reads_them(server):
@@ -102,17 +97,6 @@ def test_a_refused_header_value_is_told_to_the_client_and_not_logged(server):
 def test_a_chunked_body_in_pieces_then_another_request_are_answered(server):
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(LIST[i:i + 40]), LIST[i:i + 40]) for i in range(0, len(LIST), 40)) + b"0\r\n\r\n"
     raw = post(server.port).split(b"Content-Length")[0] + b"Transfer-Encoding: chunked\r\n\r\n" + chunked + post(server.port)
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        for at in range(0, len(raw), 7):
-            sock.send(raw[at:at + 7])
-            time.sleep(0.0005)
-        reader = sock.makefile("rb")
-        statuses = []
-        for _ in range(2):
-            statuses.append(reader.readline().strip())
-            length = 0
-            while (line := reader.readline().strip()):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            assert json.loads(reader.read(length))["id"] == 3
-    assert statuses == [b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK"]
+    answers = exchange(server.port, raw, answers=2, pieces=7)
+    assert [json.loads(body)["id"] for _status, _headers, body in answers] == [3, 3]
+    assert [status for status, _headers, _body in answers] == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"]

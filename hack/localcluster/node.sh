@@ -81,11 +81,14 @@ maxPods: 60
 serializeImagePulls: false
 CONF
 # containerd's socket answers before its CRI plugin has restored its containers ("server is not
-# initialized yet"), and a kubelet started in between exits at once: start it until it stays up.
+# initialized yet"), and a kubelet started in between exits at once: start it until it stays up
+# (a kubelet already running as asked is left alone, without the wait).
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  pid_before="$(cat "$RUN/kubelet.pid" 2>/dev/null || true)"
   start_daemon kubelet "$(k8s_bin kubelet)" --config "$CLUSTER_DIR/kubelet.yaml" \
     --kubeconfig "$CLUSTER_DIR/kubelet.kubeconfig" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
     --root-dir "$KUBELET_ROOT" --v=1
+  [[ "$(cat "$RUN/kubelet.pid")" == "$pid_before" ]] && running kubelet && break
   sleep 3
   running kubelet && break
   echo "kubelet exited (attempt $attempt; containerd's CRI not ready yet?), starting it again" >&2

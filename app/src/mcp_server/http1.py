@@ -19,7 +19,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from tornado import httputil
@@ -43,10 +43,9 @@ BUFFERED_LIMIT = 1 << 20  # bytes of the next requests held while one is answere
 class RequestContext:
     """What HTTPServerRequest reads of its connection's context."""
 
-    __slots__ = ("address", "remote_ip", "protocol")
+    __slots__ = ("remote_ip", "protocol")
 
     def __init__(self, address: Any):
-        self.address = address
         self.remote_ip = address[0] if isinstance(address, tuple) and address else "0.0.0.0"
         self.protocol = "http"
 
@@ -135,8 +134,7 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
                 self._refuse(400, "Bad Request", str(exc))
                 return
             except Exception:  # noqa: BLE001 - as Tornado: logged, and the connection ends
-                app_log.error("Uncaught exception serving an HTTP request", exc_info=True)
-                self.close_transport()
+                self._failed()
                 return
 
     def _read_one(self) -> bool:
@@ -215,33 +213,29 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         assert self._request_line is not None and self._request_headers is not None
         started = delegate.headers_received(self._request_line, self._request_headers)
         if started is not None:
-            asyncio.ensure_future(self._dispatch_later(delegate, started, body))
+            asyncio.ensure_future(self._after(started, lambda: self._deliver(delegate, body)))
             return
         self._deliver(delegate, body)
-
-    async def _dispatch_later(self, delegate: httputil.HTTPMessageDelegate, started: Awaitable[None], body: bytes) -> None:
-        try:
-            await started
-            self._deliver(delegate, body)
-        except Exception:  # noqa: BLE001
-            app_log.error("Uncaught exception serving an HTTP request", exc_info=True)
-            self.close_transport()
 
     def _deliver(self, delegate: httputil.HTTPMessageDelegate, body: bytes) -> None:
         if body:
             received = delegate.data_received(body)
             if received is not None:
-                asyncio.ensure_future(self._finish_later(delegate, received))
+                asyncio.ensure_future(self._after(received, delegate.finish))
                 return
         delegate.finish()
 
-    async def _finish_later(self, delegate: httputil.HTTPMessageDelegate, received: Awaitable[None]) -> None:
+    async def _after(self, waiting: Awaitable[None], then: Callable[[], None]) -> None:
+        """A delegate that returned an awaitable goes on once it is done."""
         try:
-            await received
-            delegate.finish()
+            await waiting
+            then()
         except Exception:  # noqa: BLE001
-            app_log.error("Uncaught exception serving an HTTP request", exc_info=True)
-            self.close_transport()
+            self._failed()
+
+    def _failed(self) -> None:
+        app_log.error("Uncaught exception serving an HTTP request", exc_info=True)
+        self.close_transport()
 
     def _refuse(self, code: int, reason: str, message: str) -> None:
         """A request that cannot be read: the status and what is wrong, then the connection ends."""

@@ -95,7 +95,7 @@ class McpWebSocket(WebSocketHandler):
         self.set_nodelay(True)
         # write_message() wraps every write in a new task so that its future may be awaited; we never
         # await it, so frames go straight to the protocol's frame writer when this Tornado has one
-        # and no compression was negotiated (the IOStream already consumes write errors).
+        # and no compression was negotiated (a write to a closed connection raises StreamClosedError, which send() drops).
         connection = self.ws_connection
         writer = getattr(connection, "_write_frame", None)
         self._write_frame = writer if writer is not None and getattr(connection, "_compressor", None) is None else None

@@ -25,13 +25,12 @@ from tornado.ioloop import IOLoop
 from tornado.util import _websocket_mask
 
 from .transport_end import TransportEnd
-from .ws_protocol import LINGER_SECONDS, PROTOCOL_ERROR, TOO_BIG, LingeringProtocol
+from .ws_protocol import LINGER_SECONDS, MASK_BIT, PROTOCOL_ERROR, TOO_BIG, LingeringProtocol
 
 FIN = 0x80
 RESERVED_BITS = 0x70
 OPCODE_BITS = 0x0F
 CONTROL_BIT = 0x08
-MASK_BIT = 0x80
 CONTINUATION = 0x0
 EXTENDED_LENGTH_BYTES = {126: 2, 127: 8}
 

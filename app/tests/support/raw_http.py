@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import socket
+import time
 
 
-def exchange(port: int, raw: bytes, answers: int = 1) -> list[tuple[str, dict[str, str], bytes]]:
-    """Send raw bytes on one connection; read `answers` responses (interim, Content-Length or chunked)."""
+def exchange(port: int, raw: bytes, answers: int = 1, pieces: int = 0) -> list[tuple[str, dict[str, str], bytes]]:
+    """Send raw bytes on one connection (all at once, or `pieces` bytes at a time with a pause between);
+    read `answers` responses (interim, Content-Length or chunked)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(raw)
+        if pieces:
+            for at in range(0, len(raw), pieces):
+                sock.send(raw[at:at + pieces])
+                time.sleep(0.0005)
+        else:
+            sock.sendall(raw)
         reader = sock.makefile("rb")
         out = []
         for _ in range(answers):
