@@ -27,6 +27,7 @@ from tornado.http1connection import HTTP1ConnectionParameters, is_transfer_encod
 from tornado.httpserver import HTTPServer
 from tornado.iostream import IOStream, StreamClosedError
 
+from .header_block import parse_header_block
 from .transport_end import TransportEnd
 from .ws_frames import TransportStream
 
@@ -153,7 +154,7 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             line, _, header_text = head.partition("\n")
             line = line.removesuffix("\r")
             start_line = httputil.parse_request_start_line(line)
-            headers = httputil.HTTPHeaders.parse(header_text)
+            headers = parse_header_block(header_text)
             body_reader = _ChunkedBody(self._max_body) if is_transfer_encoding_chunked(headers) else None
             length = 0 if body_reader is not None else self._content_length(headers)
             self._request_line, self._request_headers = start_line, headers
