@@ -16,6 +16,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kringen.mcp_server.plugins.module_utils.k8s_apply import argument_spec, k8s_module_args
+from ansible_collections.kringen.mcp_server.plugins.module_utils.rollouts import pending_rollouts
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -92,4 +93,9 @@ class ActionModule(ActionBase):
             result.update(run_in_process(module_args, self._task.check_mode, self._task.diff))
         else:
             result.update(self._execute_module("kubernetes.core.k8s", module_args=module_args, task_vars=task_vars))
+        fact = params["rollouts_fact"]
+        if fact and not result.get("failed") and not self._task.check_mode and params["state"] == "present":
+            # the objects come back with the status they had: a finished rollout needs no wait
+            pending = self._templar.template(task_vars.get(fact) or [])
+            result["ansible_facts"] = {fact: pending_rollouts(pending, result, params["rollouts_timeout"])}
         return result

@@ -18,6 +18,8 @@ def argument_spec():
         force_conflicts=dict(type="bool", default=True),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=120),
+        rollouts_fact=dict(type="str"),
+        rollouts_timeout=dict(type="int", default=300),
     )
     return spec
 

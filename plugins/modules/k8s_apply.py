@@ -59,6 +59,17 @@ options:
     description: Seconds to wait.
     type: int
     default: 120
+  rollouts_fact:
+    description:
+      - The name of a fact that lists rollouts still pending from earlier applies (see the
+        P(kringen.mcp_server.pending_rollouts#filter) filter). The Deployments, StatefulSets and DaemonSets this apply
+        leaves not yet rolled out, and its Jobs not yet complete, are added to it, so that one wait at the end covers
+        several applies. Not in check mode, nor with O(state=absent).
+    type: str
+  rollouts_timeout:
+    description: Seconds to allow each rollout added to O(rollouts_fact).
+    type: int
+    default: 300
 requirements:
   - kubernetes >= 24.2.0
   - PyYAML >= 3.11
@@ -76,6 +87,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description: With O(rollouts_fact), that fact, updated.
+  returned: when O(rollouts_fact) is given, O(state=present) and not in check mode
+  type: dict
 result:
   description:
     - As M(kubernetes.core.k8s) returns it - the applied object for one definition, else C(results), one

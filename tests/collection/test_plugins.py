@@ -111,7 +111,8 @@ def test_build_id_outside_git_is_a_utc_timestamp(tmp_path):
 
 def load_pending_rollouts():
     import importlib.util
-    spec = importlib.util.spec_from_file_location("pending_rollouts", REPO / "plugins" / "filter" / "pending_rollouts.py")
+    # the rule the pending_rollouts filter and k8s_apply's rollouts_fact share
+    spec = importlib.util.spec_from_file_location("rollouts", REPO / "plugins" / "module_utils" / "rollouts.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.pending_rollouts
@@ -143,3 +144,27 @@ def test_pending_rollouts_keeps_what_has_not_rolled_out():
     assert len(pending_rollouts([], {"result": deployment(3, 3, available=1)})) == 1
     # A skipped or empty apply adds nothing.
     assert pending_rollouts(pending, {"result": {}}) == pending
+
+
+def secret_values(**args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "ansible"), "localhost", "-c", "local", "-m", "kringen.mcp_server.secret_values",
+                           "-a", json.dumps(args), "-o"], capture_output=True, text=True, env=ansible_env(),
+                          cwd=REPO, timeout=120)
+
+
+def test_secret_values_generates_what_it_cannot_read():
+    """Without reading (rendering), every key gets a new value of its length, of letters and digits."""
+    result = secret_values(name="demo", namespace="demo", keys={"password": 32, "key": 256}, read=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout.strip()
+    values = json.loads(out[out.index("{"):])["ansible_facts"]["k8s_resources_secret_values"]
+    assert {key: len(value) for key, value in values.items()} == {"password": 32, "key": 256}
+    assert all(re.fullmatch(r"[A-Za-z0-9]+", value) for value in values.values())
+    again = secret_values(name="demo", namespace="demo", keys={"password": 32}, read=False)
+    assert again.returncode == 0 and values["password"] not in again.stdout  # a new one each time
+
+
+def test_secret_values_refuses_a_length_that_is_not_one():
+    result = secret_values(name="demo", namespace="demo", keys={"password": 0}, read=False)
+    assert result.returncode != 0
+    assert "the length of key 'password' must be a positive integer, got 0" in result.stdout + result.stderr
