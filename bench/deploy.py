@@ -5,7 +5,7 @@ Each round, for each way (A: Ansible, B: kubectl), from a namespace that does no
   first   create the whole stack, until every pod is Ready and MongoDB's init Job is complete
           (A: deploy.yml, which waits for its rollouts; B: apply, then `kubectl rollout status` and
           `kubectl wait` for the Job);
-  again   the same with nothing to change.
+  again   the same with nothing to change, on the settled stack (BENCH_DEPLOY_SETTLE seconds after first).
 And C: deploy.yml on an inventory of CLUSTERS (3) hosts that all point at the local cluster, each with
 its own namespace, node port and host name, converging in parallel (Ansible's forks), first and
 again, against A's one.
@@ -34,6 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = os.environ.get("BENCH_DEPLOY_NAMESPACE", "kringen-bench")
 NODEPORT = os.environ.get("BENCH_DEPLOY_NODEPORT", "30810")
 ROUNDS = int(os.environ.get("BENCH_DEPLOY_ROUNDS", "3"))
+# A re-run is measured on a settled stack: the fresh pods' own start-up work (MongoDB's init, the
+# servers' first connections) shares the two CPUs with whatever runs right after "first".
+SETTLE = float(os.environ.get("BENCH_DEPLOY_SETTLE", "10"))
 INVENTORY = REPO / "inventories/local/hosts.yml"
 PLAYBOOK = REPO / ".venv-ansible/bin/ansible-playbook"
 SECRETS = ("mongodb-credentials", "mcp-server-auth", "mcp-server-request-state", "mongo-express-auth")
@@ -177,14 +180,17 @@ def main() -> int:
     try:
         for round_ in range(1, ROUNDS + 1):
             results["A first"].append(measured(ansible_deploy))
+            time.sleep(SETTLE)
             results["A again"].append(measured(ansible_deploy))
             manifests = manifests or Manifests()
             manifests.take_secrets()
             namespace_gone()
             results["B first"].append(measured(manifests.first))
+            time.sleep(SETTLE)
             results["B again"].append(measured(manifests.apply))
             namespace_gone()
             results["C first"].append(measured(many.deploy))
+            time.sleep(SETTLE)
             results["C again"].append(measured(many.deploy))
             many.gone()
             print(f"round {round_}/{ROUNDS}: " + ", ".join(f"{k} {v[-1]['seconds']:.1f}s" for k, v in results.items()),
