@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: secret_values
 author: Kringen maintainers (@kringen)
-version_added: "1.2.0"
+version_added: "1.1.0"
 short_description: A Secret's values, kept when the cluster has them and generated when it does not
 description:
   - Returns, in the fact C(k8s_resources_secret_values), a value for each key of O(keys) - the one the Secret
