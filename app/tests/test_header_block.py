@@ -49,9 +49,10 @@ CASES = [
 
 def outcome(parse, block):
     try:
-        return "headers", list(parse(block).get_all()), dict(parse(block))
+        headers = parse(block)
     except HTTPInputError as exc:
         return "refused", str(exc)
+    return "headers", list(headers.get_all()), dict(headers)
 
 
 @pytest.mark.parametrize("block", CASES)

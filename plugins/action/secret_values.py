@@ -13,19 +13,12 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
+from ansible_collections.kringen.mcp_server.plugins.module_utils.secret_values import argument_spec
+
 # The namespace's Secrets, read once per play: namespace -> Secret name -> data (base64)
 CACHE_FACT = "__k8s_resources_secrets"
 VALUES_FACT = "k8s_resources_secret_values"
 ALPHABET = string.ascii_letters + string.digits
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
-    keys=dict(type="dict", required=True),
-    read=dict(type="bool", default=True),
-    kubeconfig=dict(type="raw"),
-    context=dict(type="str"),
-)
 
 
 def generated(length: int) -> str:
@@ -37,7 +30,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _validated, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _validated, params = self.validate_argument_spec(argument_spec=argument_spec())
         namespace, lengths = params["namespace"], params["keys"]
         for key, length in lengths.items():
             if not isinstance(length, int) or isinstance(length, bool) or length < 1:

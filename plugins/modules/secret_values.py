@@ -74,13 +74,11 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kringen.mcp_server.plugins.module_utils.secret_values import argument_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(name=dict(type="str", required=True), namespace=dict(type="str", required=True),
-                                              keys=dict(type="dict", required=True, no_log=False),
-                                              read=dict(type="bool", default=True), kubeconfig=dict(type="raw"),
-                                              context=dict(type="str")), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     module.fail_json(msg="kringen.mcp_server.secret_values runs as an action plugin; this module is its documentation")
 
 

@@ -360,18 +360,24 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
 
 
 class _FixedBody:
-    """A Content-Length body still arriving."""
+    """A Content-Length body still arriving, kept in the pieces it came in (a large body read in
+    many pieces is joined once, not copied again with every read)."""
 
-    __slots__ = ("length",)
+    __slots__ = ("remaining", "parts")
 
     def __init__(self, length: int):
-        self.length = length
+        self.remaining = length
+        self.parts: list[bytes] = []
 
     def take(self, buffer: bytes) -> tuple[bytes | None, bytes]:
         """The body (None until it is all there) and what follows it."""
-        if len(buffer) < self.length:
-            return None, buffer
-        return buffer[:self.length], buffer[self.length:]
+        if len(buffer) < self.remaining:
+            self.parts.append(buffer)
+            self.remaining -= len(buffer)
+            return None, b""
+        self.parts.append(buffer[:self.remaining])
+        rest, self.remaining = buffer[self.remaining:], 0
+        return b"".join(self.parts), rest
 
 
 class _ChunkedBody:
