@@ -14,6 +14,9 @@ description:
     with the credentials C(docker login) stored for that registry, and returns whether the registry has it.
   - Pulls, pushes and builds nothing; the image role uses it to skip the build and the push of a build id
     that the registry already holds.
+  - When the host is the controller (C(ansible_connection=local)) it asks the daemon from the task's worker
+    process, with this module's own code, which saves the module's process start and payload (about 0.5 s of
+    the 0.6 s the task took on a local registry); elsewhere the module runs on the host.
   - A tag the registry does not know, a registry that refuses the credentials or cannot be reached all
     answer RV(found=false), with the reason in RV(reason); a push that follows then fails with the real error.
 extends_documentation_fragment:
@@ -94,15 +97,19 @@ def registry_digest(client, name, tag):
         return None, str(exc)
 
 
-def main():
-    client = AnsibleDockerClient(
-        argument_spec=dict(name=dict(type="str", required=True), tag=dict(type="str", required=True)),
-        supports_check_mode=True,
-    )
-    digest, reason = registry_digest(client, client.module.params["name"], client.module.params["tag"])
+ARGUMENT_SPEC = dict(name=dict(type="str", required=True), tag=dict(type="str", required=True))
+
+
+def result_of(digest, reason):
     if digest:
-        client.module.exit_json(changed=False, found=True, digest=digest)
-    client.module.exit_json(changed=False, found=False, reason=reason)
+        return dict(changed=False, found=True, digest=digest)
+    return dict(changed=False, found=False, reason=reason)
+
+
+def main():
+    client = AnsibleDockerClient(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = client.module.params
+    client.module.exit_json(**result_of(*registry_digest(client, params["name"], params["tag"])))
 
 
 if __name__ == "__main__":
