@@ -168,3 +168,83 @@ def test_secret_values_refuses_a_length_that_is_not_one():
     result = secret_values(name="demo", namespace="demo", keys={"password": 0}, read=False)
     assert result.returncode != 0
     assert "the length of key 'password' must be a positive integer, got 0" in result.stdout + result.stderr
+
+
+def run_module(module: str, **args) -> tuple[int, dict]:
+    result = subprocess.run([str(BIN / "ansible"), "localhost", "-c", "local", "-m", module, "-a", json.dumps(args),
+                             "-o"], capture_output=True, text=True, env=ansible_env(), cwd=REPO, timeout=120)
+    out = result.stdout.strip()
+    return result.returncode, json.loads(out[out.index("{"):])
+
+
+MANIFESTS_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    app: demo
+    replicas: 2
+  tasks:
+    - name: Both lookups, for the same templates
+      vars:
+        port: 8080
+      ansible.builtin.set_fact:
+        ours: "{{ query('kringen.mcp_server.manifests', 'two.yaml.j2', '', 'one.yaml.j2') }}"
+        builtin: >-
+          {{ (lookup('ansible.builtin.template', 'two.yaml.j2') | from_yaml_all | select | list)
+             + (lookup('ansible.builtin.template', 'one.yaml.j2') | from_yaml_all | select | list) }}
+    - name: Show them
+      ansible.builtin.debug:
+        msg: {ours: "{{ ours }}", builtin: "{{ builtin }}"}
+"""
+
+
+def test_manifests_renders_as_the_template_lookup(tmp_path):
+    """The same objects as ansible.builtin.template | from_yaml_all, empty documents and names left out,
+    with the play's and the task's variables and the template's own (template_path) seen."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "two.yaml.j2").write_text(
+        "---\n# only a comment: an empty document\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: '{{ app }}'}\nspec: {ports: [{port: {{ port }}}]}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: '{{ app }}'\n"
+        "  annotations: {source: '{{ template_path | basename }}'}\nspec: {replicas: {{ replicas }}}\n")
+    (tmp_path / "templates" / "one.yaml.j2").write_text("kind: ConfigMap\ndata: {app: '{{ app }}'}\n")
+    (tmp_path / "play.yml").write_text(MANIFESTS_PLAY)
+    result = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(tmp_path / "play.yml")],
+                            capture_output=True, text=True, env=ansible_env(ANSIBLE_STDOUT_CALLBACK="json"),
+                            cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = json.loads(result.stdout)["plays"][0]["tasks"][1]["hosts"]["localhost"]["msg"]
+    assert shown["ours"] == shown["builtin"]
+    assert shown["ours"] == [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "demo"}, "spec": {"ports": [{"port": 8080}]}},
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": "demo", "annotations": {"source": "two.yaml.j2"}}, "spec": {"replicas": 2}},
+        {"kind": "ConfigMap", "data": {"app": "demo"}},
+    ]
+
+
+def test_k8s_cluster_version_reports_an_api_that_does_not_answer(tmp_path):
+    from support.processes import free_port
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": f"https://127.0.0.1:{free_port()}"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "not-a-real-token"}}]}))
+    rc, result = run_module("kringen.mcp_server.k8s_cluster_version", kubeconfig=str(kubeconfig))
+    assert rc != 0
+    assert "Connection refused" in result["msg"]
+    assert "not-a-real-token" not in json.dumps(result)
+
+
+def test_registry_image_info_reports_a_docker_daemon_it_cannot_reach(tmp_path):
+    rc, result = run_module("kringen.mcp_server.registry_image_info", name="127.0.0.1:5000/kringen/mcp-server",
+                            tag="x", docker_host=f"unix://{tmp_path}/no-docker.sock")
+    assert rc != 0
+    assert result["msg"].startswith("Error connecting:") and "No such file or directory" in result["msg"]
+
+
+def test_registry_image_info_refuses_missing_options():
+    rc, result = run_module("kringen.mcp_server.registry_image_info", name="127.0.0.1:5000/kringen/mcp-server")
+    assert rc != 0 and "missing required arguments: tag" in result["msg"]
