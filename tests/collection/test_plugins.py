@@ -248,3 +248,33 @@ def test_registry_image_info_reports_a_docker_daemon_it_cannot_reach(tmp_path):
 def test_registry_image_info_refuses_missing_options():
     rc, result = run_module("kringen.mcp_server.registry_image_info", name="127.0.0.1:5000/kringen/mcp-server")
     assert rc != 0 and "missing required arguments: tag" in result["msg"]
+
+
+SECRET_VALUES_ENTRY_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: The k8s_resources role's secret_values entry point, rendering (nothing read)
+      ansible.builtin.include_role:
+        name: kringen.mcp_server.k8s_resources
+        tasks_from: secret_values
+      vars:
+        k8s_resources_secret_name: demo
+        k8s_resources_secret_namespace: demo
+        k8s_resources_secret_keys: {password: 24, key: 64}
+        k8s_resources_render_dir: /nonexistent
+    - name: Show the lengths
+      ansible.builtin.debug:
+        msg: "{{ k8s_resources_secret_values | dict2items | map(attribute='value') | map('length') | list }}"
+"""
+
+
+def test_k8s_resources_secret_values_entry_point(tmp_path):
+    """The role's entry point (the stack's roles call the action directly) still gives the fact."""
+    (tmp_path / "play.yml").write_text(SECRET_VALUES_ENTRY_PLAY)
+    result = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(tmp_path / "play.yml")],
+                            capture_output=True, text=True, env=ansible_env(ANSIBLE_STDOUT_CALLBACK="json"),
+                            cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["plays"][0]["tasks"][-1]["hosts"]["localhost"]["msg"] == [24, 64]
