@@ -9,7 +9,6 @@ later task; kubernetes.core's lookup, used before, imported it in a worker that 
 
 from __future__ import annotations
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
@@ -25,11 +24,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        validated = ArgumentSpecValidator(AUTH_ARG_SPEC).validate(self._task.args)
-        if validated.error_messages:
-            result.update(failed=True, msg="; ".join(validated.error_messages))
-            return result
-        auth = {key: value for key, value in validated.validated_parameters.items() if value is not None}
+        _validated, params = self.validate_argument_spec(argument_spec=AUTH_ARG_SPEC)
+        auth = {key: value for key, value in params.items() if value is not None}
         if get_api_client is None or self._connection.transport != "local":
             info = self._execute_module("kubernetes.core.k8s_cluster_info", module_args=auth, task_vars=task_vars)
             result.update({key: info[key] for key in ("failed", "msg") if key in info})

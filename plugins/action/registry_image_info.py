@@ -9,7 +9,6 @@ against about 15 ms for the daemon's answer. Elsewhere the module runs on the ho
 
 from __future__ import annotations
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.community.docker.plugins.module_utils.common_api import AnsibleDockerClientBase
@@ -50,12 +49,8 @@ class ActionModule(ActionBase):
         if self._connection.transport != "local":
             result.update(self._execute_module(module_args=self._task.args, task_vars=task_vars))
             return result
-        spec = dict(DOCKER_COMMON_ARGS, **ARGUMENT_SPEC)
-        validated = ArgumentSpecValidator(spec, required_together=DOCKER_REQUIRED_TOGETHER).validate(self._task.args)
-        if validated.error_messages:
-            result.update(failed=True, msg="; ".join(validated.error_messages))
-            return result
-        params = validated.validated_parameters
+        _validated, params = self.validate_argument_spec(argument_spec=dict(DOCKER_COMMON_ARGS, **ARGUMENT_SPEC),
+                                                         required_together=DOCKER_REQUIRED_TOGETHER)
         try:
             client = _DaemonClient(params)
             result.update(result_of(*registry_digest(client, params["name"], params["tag"])))

@@ -19,19 +19,15 @@ description:
   - Implemented as an action plugin; this file documents it.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
+  check_mode: {support: full}
+  diff_mode: {support: none}
+  platform: {platforms: posix}
+  action: {support: full}
+  async: {support: none}
+  bypass_host_loop: {support: none}
 requirements:
   - kubernetes >= 24.2.0
 """
