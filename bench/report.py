@@ -48,17 +48,8 @@ def mark(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("results", type=Path)
-    ap.add_argument("--env", default="")
-    ap.add_argument("--sdk", default="")
-    ap.add_argument("--cpus", default="")
-    ap.add_argument("--steal", default="")
-    args = ap.parse_args()
-    res: Path = args.results
-
-    # Each (server, conns) was measured in several interleaved rounds: add them up.
+def aggregate(res: Path) -> dict[tuple[str, int], dict]:
+    """Each (server, conns) was measured in several interleaved rounds: they are added up."""
     rounds: dict[tuple[str, int], list[dict]] = {}
     for path in sorted(res.glob("load-*.json")):
         data = json.loads(path.read_text())
@@ -81,6 +72,20 @@ def main() -> int:
             "cpu_us_call": 1e6 * cpu / calls if calls else 0.0,
             "client_cpu_pct": sum(r.get("client_cpu_pct", 0.0) for r in rs) / len(rs),
         }
+    return runs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results", type=Path)
+    ap.add_argument("--env", default="")
+    ap.add_argument("--sdk", default="")
+    ap.add_argument("--cpus", default="")
+    ap.add_argument("--steal", default="")
+    args = ap.parse_args()
+    res: Path = args.results
+
+    runs = aggregate(res)
     conns = sorted({c for _, c in runs})
     peers = report_peers.load(res)
     names = {**NAMES, **report_peers.names(peers)}

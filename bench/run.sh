@@ -16,6 +16,9 @@
 #                                               (WebSocket, and Streamable HTTP when BENCH_HTTP=1)
 #   BENCH_PEERS [1]                             also run the other MCP servers of bench/peers/ (0 skips them);
 #                                               a peer that cannot be built or started is reported, not fatal
+#   BENCH_BASELINE []                           the app/src of another checkout (e.g. a `git worktree` of main):
+#                                               its server runs beside ours, interleaved, in base_* rows, and
+#                                               bench/report_baseline.py prints ours / base for each
 # Exit status: 0 when every run completed without errors (whether targets are met or not),
 # 1 when any call failed, a session could not be opened, or a process died.
 set -euo pipefail
@@ -36,6 +39,7 @@ SDK_FAST="${BENCH_SDK_FAST:-1}"
 OURS_HTTP="${BENCH_HTTP:-1}"
 OURS_2026="${BENCH_2026:-1}"
 PEERS="${BENCH_PEERS:-1}"
+BASELINE="${BENCH_BASELINE:-}"
 VENV="$root/.venv"
 SDK2_VENV="$root/.venv-sdk2"
 PY="$VENV/bin/python"
@@ -144,6 +148,12 @@ kinds+=(ours echo sdk)
 [[ "$SDK_FAST" == 1 ]] && kinds+=(sdk_fast)
 [[ "$OURS_HTTP" == 1 ]] && kinds+=(ours_http_memory ours_http)
 [[ "$OURS_HTTP" == 1 && "$OURS_2026" == 1 ]] && kinds+=(ours_http_2026)
+if [[ -n "$BASELINE" ]]; then
+  [[ -d "$BASELINE/mcp_server" ]] || die "BENCH_BASELINE=$BASELINE holds no mcp_server package"
+  kinds+=(base)
+  [[ "$OURS_2026" == 1 ]] && kinds+=(base_ws_2026)
+  [[ "$OURS_HTTP" == 1 && "$OURS_2026" == 1 ]] && kinds+=(base_http_2026)
+fi
 declare -A server_of transport_of mode_of era_of pid_of url_of
 for kind in "${kinds[@]}"; do
   server_of[$kind]="$kind" transport_of[$kind]=http mode_of[$kind]=mcp era_of[$kind]=2025
@@ -153,6 +163,9 @@ for kind in "${kinds[@]}"; do
     ours_http) server_of[$kind]=ours ;;
     ours_http_memory) server_of[$kind]=ours_memory ;;
     ours_http_2026) server_of[$kind]=ours era_of[$kind]=2026 ;;
+    base) transport_of[$kind]=ws ;;
+    base_ws_2026) server_of[$kind]=base transport_of[$kind]=ws era_of[$kind]=2026 ;;
+    base_http_2026) server_of[$kind]=base era_of[$kind]=2026 ;;
   esac
   [[ "$kind" == echo ]] && mode_of[$kind]=echo
 done
@@ -243,3 +256,6 @@ log "results in $results (run took ${SECONDS}s)"
   --cpus "server CPU $SERVER_CPU, load generator CPU $CLIENT_CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $ncpu CPUs" \
   --steal "$steal" \
   | tee "$results/report.txt"
+if [[ -n "$BASELINE" ]]; then
+  "$PY" "$bench/report_baseline.py" "$results" "$BASELINE" | tee -a "$results/report.txt"
+fi

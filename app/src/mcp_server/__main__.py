@@ -14,15 +14,15 @@ from tornado.ioloop import PeriodicCallback
 from . import logs, workers
 from .app import Server, build
 from .config import ConfigError, Settings
-from .http1 import Http1Server
+from .http1 import ConnectionLimits, Http1Server
 
 log = logging.getLogger("mcp_server")
 
 
 async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -> None:
     settings = server.settings
-    http = Http1Server(server.http, max_body_size=settings.max_message_bytes + 65536, idle_connection_timeout=3600,
-                      xheaders=False)
+    http = Http1Server(server.http, limits=connection_limits(settings), xheaders=False,
+                       refused=server.core.metrics.refused)
     http.listen(settings.port, settings.host, reuse_port=reuse_port)
     sweeper = PeriodicCallback(server.sessions.end_idle, 60_000)
     sweeper.start()
@@ -38,6 +38,12 @@ async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -
     if keys_refresher is not None:
         keys_refresher.cancel()
     sweeper.stop()
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    return ConnectionLimits(max_body=settings.max_message_bytes + 65536, head_timeout=settings.head_timeout_seconds,
+                            body_timeout=settings.body_timeout_seconds, idle_timeout=settings.idle_timeout_seconds,
+                            max_connections=settings.max_connections)
 
 
 async def shutdown(server: Server, http: Http1Server, feed: asyncio.Future[None] | None = None) -> None:

@@ -151,6 +151,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Origin header values accepted; requests without Origin are always accepted; `*` accepts any."),
     Setting("MCP_MAX_MESSAGE_BYTES", "max_message_bytes", _int(1024, 64 * 1024 * 1024), "1048576",
             "Largest JSON-RPC message accepted (WebSocket frame or HTTP body)."),
+    Setting("MCP_HEAD_TIMEOUT_SECONDS", "head_timeout_seconds", _float(0.5, 300), "10",
+            "Time a client has to send a request's head (from the connection or its first byte): slow heads are "
+            "answered 408 and closed."),
+    Setting("MCP_BODY_TIMEOUT_SECONDS", "body_timeout_seconds", _float(0.5, 3600), "60",
+            "Time a client has to send a request's body once its head has arrived (408 after it)."),
+    Setting("MCP_IDLE_TIMEOUT_SECONDS", "idle_timeout_seconds", _float(1, 86400), "620",
+            "How long a keep-alive HTTP connection may wait between requests before it is closed. Keep it above the "
+            "idle timeout of every proxy in front (Google Cloud load balancers keep backend connections 600 s, "
+            "Traefik 90 s, nginx 60 s), or a proxy may send a request on a connection as it closes."),
+    Setting("MCP_MAX_CONNECTIONS", "max_connections", _int(1, 1_000_000), "16384",
+            "Most open connections (WebSockets included) per server process; a new one beyond it is answered 503 "
+            "and closed."),
     Setting("MCP_MAX_JSON_DEPTH", "max_json_depth", _int(4, 512), "64", "Deepest JSON nesting accepted."),
     Setting("MCP_RATE_LIMIT", "rate_limit", _float(0, 1e9), "100",
             "Messages per second allowed per connection or session (token bucket); 0 turns the limit off."),
@@ -218,6 +230,10 @@ class Settings:
     allowed_hosts: tuple[str, ...]
     allowed_origins: tuple[str, ...]
     max_message_bytes: int
+    head_timeout_seconds: float
+    body_timeout_seconds: float
+    idle_timeout_seconds: float
+    max_connections: int
     max_json_depth: int
     rate_limit: float
     rate_burst: int

@@ -47,6 +47,10 @@ class Metrics:
         self.tool_latency: dict[str, _ToolLatency] = {}
         r.register(_HotSeries(self))
 
+    def refused(self, reason: str) -> None:
+        """A connection or request refused by the connection layer (limits, timeouts, malformed)."""
+        self.rejected.labels(reason).inc()
+
     def message_in(self, transport: str) -> None:
         self.messages_in[transport] += 1
 

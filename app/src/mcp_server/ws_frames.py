@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.ioloop import IOLoop
@@ -40,8 +40,8 @@ class TransportStream(TransportEnd):
     transport an HTTP connection (http1.Http1Connection) detached after the 101; what arrives goes
     to the frame layer once it is attached."""
 
-    def __init__(self, transport: asyncio.Transport, early: bytes):
-        super().__init__()
+    def __init__(self, transport: asyncio.Transport, early: bytes, on_lost: Callable[[], None] | None = None):
+        super().__init__(on_lost)
         self.transport = transport
         self.frames: OwnFramesProtocol | None = None
         self._early = early  # what arrived after the upgrade request, before the frame layer
@@ -68,6 +68,11 @@ class TransportStream(TransportEnd):
         super().connection_lost(exc)
         if self.frames is not None:
             self.frames.stream_lost()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.frames is not None:
+            self.frames.writable_again()
 
     # --- the IOStream methods the WebSocket protocol calls -------------------------------
 
@@ -155,7 +160,13 @@ class OwnFramesProtocol(LingeringProtocol):
                 return  # a large frame comes in many reads: joined once, when it is whole
             buffer, self._buffer = bytes(self._buffer), None
         at, size = 0, len(buffer)
+        own = self._own
         while not self.client_terminated and self._held is None:
+            if own is not None and not own.writable():
+                # the client is not reading its answers: no more frames until it does
+                self._needed = 0
+                own.pause_reading()
+                break
             after = self._frame_at(buffer, at, size)
             if after is None:
                 break
@@ -165,6 +176,16 @@ class OwnFramesProtocol(LingeringProtocol):
         elif at < size:
             self._buffer = bytearray(memoryview(buffer)[at:])
             self._needed -= at
+
+    def writable_again(self) -> None:
+        """The transport takes answers again: the frames held meanwhile are read."""
+        own = self._own
+        if own is None or self._held is not None or self.client_terminated:
+            return
+        own.resume_reading()
+        if self._buffer is not None:
+            buffered, self._buffer = bytes(self._buffer), None
+            self.data_received(buffered)
 
     def _frame_at(self, buffer: bytes, at: int, size: int) -> int | None:
         """Handles the frame that starts at `at` if it is all there and returns where the next one

@@ -88,10 +88,12 @@ class McpServerProcess:
     def __init__(self, mongodb_uri: str, database: str, python: str = sys.executable, **env: str):
         self.python = python
         self.port = free_port()
+        self.metrics_port = free_port()
         self.env = {
             **os.environ,
             "MCP_HOST": "127.0.0.1",
             "MCP_PORT": str(self.port),
+            "MCP_METRICS_PORT": str(self.metrics_port),
             "MONGODB_URI": mongodb_uri,
             "MONGODB_DATABASE": database,
             "MCP_AUTH_TOKENS": TEST_TOKEN,
@@ -105,6 +107,18 @@ class McpServerProcess:
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def metrics_base(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}"
+
+    def rss_kib(self) -> int:
+        """The server process's resident memory, in KiB."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS line")
 
     @property
     def ws_url(self) -> str:
