@@ -12,7 +12,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help test test-app test-collection run bench fuzz venv sdk2-venv fuzz-venv ansible-venv collection-link ferretdb \
         keycloak \
-        render lint sanity bench-deploy bench-procs soak publish docker-build-publish docker-publish k8s-deploy clean \
+        render lint sanity bench-abuse bench-deploy bench-procs soak publish docker-build-publish docker-publish k8s-deploy clean \
         up down test-cluster cluster-up cluster-down cluster-status
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make test      every test: app, collection, and the stack end to end on a real cluster"
 	@echo "make run       run the MCP server on 127.0.0.1:8080 with a local FerretDB"
 	@echo "make bench     benchmarks (bench/)"
+	@echo "make bench-abuse  one attacking client against the server: RSS growth, another client's /health latency (BENCH_BASELINE=app/src of another checkout: side by side)"
 	@echo "make soak      soak test: 2,000 WebSocket sessions + 50 HTTP clients for 10 minutes (SOAK_MINUTES, SOAK_WS, SOAK_HTTP)"
 	@echo "make fuzz      the fuzzers, 100000 inputs each (FUZZ_ARGS='--seed N --inputs N --only core')"
 
@@ -116,10 +117,14 @@ test-cluster: venv sdk2-venv ansible-venv collection-link
 
 bench: venv sdk2-venv ferretdb
 	bash bench/run.sh
+	$(MAKE) --no-print-directory bench-abuse
 	$(MAKE) --no-print-directory bench-procs
 	$(MAKE) --no-print-directory bench-deploy
 
 # One server process against two on one port (MCP_PROCESSES=2), nothing pinned (bench/processes.sh).
+bench-abuse: venv ferretdb
+	cd bench && $(PY) abuse.py $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE))
+
 bench-procs: venv ferretdb
 	bash bench/processes.sh
 

@@ -119,6 +119,7 @@ start_server() {
       # weigh the shared session record of the default against it.
       start_ours "$name" "$SERVER_CPU" "$port" "$([[ "$kind" == ours_memory ]] && echo memory || echo mongodb)"
       ;;
+    base) PYTHONPATH="$BASELINE" start_ours "$name" "$SERVER_CPU" "$port" ;;
     echo) start "$name" "$SERVER_CPU" "$PY" "$bench/echo_server.py" "$port" ;;
     sdk) start "$name" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
     sdk_fast) PYTHONPATH="$sdk_fast_path" start "$name" "$SERVER_CPU" "$SDK_PY" "$bench/sdk_server.py" "$port" ;;
@@ -128,7 +129,7 @@ start_server() {
   esac
   server_pid="$started_pid" server_port="$port"
   wait_port "$port" "$server_pid" "$name" $soft || return 1
-  [[ "$kind" == ours* ]] && wait_ready "$port" "$server_pid" "$name"
+  [[ "$kind" == ours* || "$kind" == base ]] && wait_ready "$port" "$server_pid" "$name"
   return 0
 }
 

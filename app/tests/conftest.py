@@ -31,7 +31,7 @@ def mongodb_uri():
 def server(mongodb_uri):
     """One MCP server for the read-mostly tests (fixtures on, generous rate limit)."""
     proc = McpServerProcess(mongodb_uri, f"t_{uuid.uuid4().hex[:8]}", MCP_CONFORMANCE_FIXTURES="true",
-                            MCP_RATE_LIMIT="0").start()
+                            MCP_RATE_LIMIT="0", MCP_REFUSED_RATE_LIMIT="0").start()
     proc.wait_ready()
     yield proc
     proc.stop()

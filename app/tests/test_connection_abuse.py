@@ -5,9 +5,11 @@ server. Memory is the server process's RSS, read from /proc; every wait is for a
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 
 import pytest
@@ -71,8 +73,9 @@ def warmed(proc) -> int:
 
 @pytest.fixture
 def lone_server(make_server):
-    """A server of one test's own, so that its RSS is that test's."""
-    return make_server()
+    """A server of one test's own, so that its RSS is that test's (refusals not limited: each of its
+    thousands of 401s is a request to answer)."""
+    return make_server(MCP_REFUSED_RATE_LIMIT="0")
 
 
 # --- bodies ------------------------------------------------------------------------------------------
@@ -254,9 +257,20 @@ def test_an_idle_keep_alive_connection_is_closed(make_server):
     assert line == b"HTTP/1.1 200 OK"
 
 
+def scraped(proc, pattern: str) -> float:
+    """One series of the server's /metrics (on its metrics port)."""
+    with urllib.request.urlopen(f"{proc.metrics_base}/metrics", timeout=10) as response:
+        return float(re.search(pattern, response.read().decode(), re.M).group(1))
+
+
 def test_connections_beyond_the_limit_are_answered_503(make_server):
     proc = make_server(MCP_MAX_CONNECTIONS="4")
     proc.wait_ready()
+
+    def open_now() -> float:
+        return scraped(proc, r'^mcp_open_tcp_connections\{listener="mcp"\} (\S+)$')
+
+    wait_for(lambda: open_now() == 0, what="the readiness checks' connections gone from the count")
     held = [socket.create_connection(("127.0.0.1", proc.port), timeout=10) for _ in range(4)]
     try:
         for sock in held:  # each is served, so the server has counted it
@@ -266,13 +280,11 @@ def test_connections_beyond_the_limit_are_answered_503(make_server):
             line, rest = first_line_then_end(extra)
         assert line == b"HTTP/1.1 503 Service Unavailable" and b"too many open connections" in rest
         held.pop().close()
-
-        def a_new_connection_is_served() -> bool:
-            with socket.create_connection(("127.0.0.1", proc.port), timeout=10) as sock:
-                sock.sendall(health(proc.port))
-                return sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
-
-        wait_for(a_new_connection_is_served, what="a connection served once one was closed")
+        wait_for(lambda: open_now() == 3, what="the closed connection gone from the count")
+        with socket.create_connection(("127.0.0.1", proc.port), timeout=10) as sock:
+            sock.sendall(health(proc.port))
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        assert scraped(proc, r'^mcp_rejected_requests_total\{reason="connections_over_limit"\} (\S+)$') == 1
     finally:
         for sock in held:
             sock.close()

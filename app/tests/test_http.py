@@ -189,7 +189,7 @@ async def test_health_ready_metrics(server):
         assert health["status"] == "ok" and health["instance"]
         ready = (await http.get(f"{server.base}/ready")).json()
         assert ready["status"] == "ready" and ready["database"] == "ok"
-        text = (await http.get(f"{server.base}/metrics")).text
+        text = (await http.get(f"{server.metrics_base}/metrics")).text
     for name in ("mcp_open_connections", "mcp_messages_total", "mcp_tool_calls_total",
                  "mcp_tool_call_duration_seconds_bucket", "mcp_errors_total"):
         assert name in text
@@ -253,7 +253,7 @@ async def test_a_2025_03_26_batch_delivers_its_sampling_request_and_counts_its_a
 
 async def _messages_out(server) -> float:
     async with httpx.AsyncClient() as http:
-        text = (await http.get(f"{server.base}/metrics")).text
+        text = (await http.get(f"{server.metrics_base}/metrics")).text
     line = next(l for l in text.splitlines()
                 if l.startswith('mcp_messages_total{direction="out",transport="streamable_http"}'))
     return float(line.split()[-1])

@@ -180,7 +180,7 @@ async def test_logs_only_at_the_request_level_and_progress_stream_over_sse(serve
 
 async def _tool_calls(server, tool: str, outcome: str) -> float:
     async with httpx.AsyncClient() as http:
-        text = (await http.get(f"{server.base}/metrics")).text
+        text = (await http.get(f"{server.metrics_base}/metrics")).text
     for line in text.splitlines():
         if line.startswith("mcp_tool_calls_total{") and f'tool="{tool}"' in line and f'outcome="{outcome}"' in line:
             return float(line.split()[-1])

@@ -48,7 +48,7 @@ class Idp:
 def oauth_env(keycloak: Keycloak, resource: str, mode: str = "oauth") -> dict[str, str]:
     return {"MCP_AUTH_MODE": mode, "MCP_OAUTH_ISSUER": keycloak.issuer, "MCP_OAUTH_RESOURCE": resource,
             "MCP_OAUTH_CLOCK_SKEW_SECONDS": "1", "MCP_OAUTH_JWKS_MIN_INTERVAL_SECONDS": "0.2",
-            "MCP_CONFORMANCE_FIXTURES": "true", "MCP_RATE_LIMIT": "0"}
+            "MCP_CONFORMANCE_FIXTURES": "true", "MCP_RATE_LIMIT": "0", "MCP_REFUSED_RATE_LIMIT": "0"}
 
 
 @pytest.fixture(scope="session")
@@ -219,7 +219,7 @@ def bad_token(kind: str, keycloak: Keycloak) -> str:
 
 REFUSED = {"expired": "token expired", "wrong_audience": "not meant for this resource",
            "wrong_issuer": "another issuer", "tampered": "bad signature", "other_key": "bad signature",
-           "unsigned": "algorithm 'none' is not accepted", "hmac_with_public_key": "algorithm 'HS256' is not accepted"}
+           "unsigned": "algorithm is not accepted", "hmac_with_public_key": "algorithm is not accepted"}
 
 
 @pytest.mark.anyio
@@ -237,6 +237,69 @@ async def test_bad_tokens_are_refused_on_both_transports(idp, kind):
     assert refused.value.response.status_code == 401
     assert challenge(refused.value.response.headers)["error"] == "invalid_token"
     assert token not in idp.server.log()
+
+
+def forged(header: dict, claims: dict, key=None) -> str:
+    """A token with any header and claims, signed with `key` (RS256) or not at all."""
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    if key is None:
+        return signing_input + "." + b64(b"x" * 256)
+    return jwt.encode(claims, key, algorithm="RS256", headers={k: v for k, v in header.items() if k != "alg"})
+
+
+ODD_HEADERS = {"non_ascii_alg": {"alg": "\u20ac", "typ": "JWT"}, "list_alg": {"alg": ["RS256"], "typ": "JWT"},
+               "object_alg": {"alg": {"RS256": 1}}, "number_kid": {"alg": "RS256", "kid": 7}}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", sorted(ODD_HEADERS))
+async def test_a_token_with_an_odd_header_is_answered_401_at_once(idp, kind):
+    """Review findings: `{"alg":"\u20ac"}` was copied into WWW-Authenticate, whose encoding failed and left
+    the request unanswered with its socket open for good; a list-valued alg gave a 500 and a traceback."""
+    token = forged(ODD_HEADERS[kind], {"sub": "x", "exp": int(time.time()) + 60})
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.post(idp.server.http_url, headers={"Authorization": f"Bearer {token}",
+                                     "Accept": "application/json, text/event-stream", "Content-Type": "application/json"},
+                                     content=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                                         "params": INIT_PARAMS}))
+    assert response.status_code == 401
+    value = response.headers["WWW-Authenticate"]
+    assert all(" " <= c <= "~" for c in value) and "\u20ac" not in value
+    assert challenge(response.headers)["error"] == "invalid_token"
+    log = idp.server.log()
+    assert "Traceback" not in log and token not in log
+
+
+def verifier_with_own_key():
+    """A JwtVerifier whose issuer's keys are one RSA key of the test's (loaded as a JWKS would be)."""
+    from mcp_server.oauth import IssuerKeys, JwtVerifier, parse_jwks
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    keys = IssuerKeys("https://issuer.test", "https://issuer.test/jwks", 300, 10)
+    keys.load(parse_jwks({"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]}))
+    return JwtVerifier(keys, "https://mcp.test/mcp", 0), private
+
+
+@pytest.mark.parametrize("claim, value, refusal", [
+    ("exp", "99999999999", "the 'exp' claim is not a number"), ("nbf", "0", "the 'nbf' claim is not a number"),
+    ("exp", True, "token expired"), ("iat", [1], "invalid token")])
+def test_a_time_claim_that_is_not_a_number_is_refused(claim, value, refusal):
+    """Review finding: a string `exp` was accepted (PyJWT reads numeric strings), and a WebSocket opened
+    with it never expired. PyJWT itself refuses the other shapes."""
+    from mcp_server.oauth import InvalidToken
+    verifier, private = verifier_with_own_key()
+    claims = {"iss": "https://issuer.test", "aud": "https://mcp.test/mcp", "sub": "u", "exp": int(time.time()) + 60}
+    assert verifier.verify(forged({"alg": "RS256", "kid": "k1"}, claims, private))["sub"] == "u"
+    with pytest.raises(InvalidToken, match=refusal):
+        verifier.verify(forged({"alg": "RS256", "kid": "k1"}, {**claims, claim: value}, private))
+
+
+def test_a_challenge_header_holds_printable_ascii_only():
+    auth = Authenticator("oauth", None, verifier_with_own_key()[0], MemoryTickets(), "r", "w", "https://mcp.test/mcp",
+                         30, lambda name: None)
+    from mcp_server.auth import Challenge
+    value = auth.www_authenticate(Challenge(401, "invalid_token", 'Unauthorized: "\u20ac\r\nX: y\\', "invalid_token"))
+    assert all(" " <= c <= "~" for c in value) and 'error_description="Unauthorized: ????X: y?"' in value
 
 
 # --- scopes ---------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def test_both_processes_take_connections_on_the_one_port(two):
         assert modern_call(proc, "nothing-here").status_code == 200
     # Each process counts its own messages: scraped over fresh connections, two counts appear,
     # which add up to the calls made.
-    seen = {float(HTTP_IN.search(fresh("GET", f"{proc.base}/metrics").text).group(1)) for _ in range(40)}
+    seen = {float(HTTP_IN.search(fresh("GET", f"{proc.metrics_base}/metrics").text).group(1)) for _ in range(40)}
     assert len(seen) == 2 and sum(seen) == calls and min(seen) > 0, seen
 
 

@@ -119,7 +119,7 @@ def ready_pods() -> list[str]:
 
 def metric(pod: str, series: str) -> float:
     """One series of a pod's /metrics, read through the API server's pod proxy."""
-    text = kubectl("get", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:8080/proxy/metrics")
+    text = kubectl("get", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:9090/proxy/metrics")
     match = re.search(rf"^{re.escape(series)} (\S+)$", text, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
 

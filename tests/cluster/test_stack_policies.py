@@ -138,4 +138,4 @@ def test_probes_nodeport_and_the_pod_proxy_still_reach_the_server():
     with urllib.request.urlopen(f"http://{NODE}/health", timeout=10) as response:
         assert response.status == 200
     pod = ready_pods()[0]  # not one still terminating after an earlier rollout
-    assert "mcp_" in kubectl("get", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:8080/proxy/metrics")
+    assert "mcp_" in kubectl("get", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:9090/proxy/metrics")

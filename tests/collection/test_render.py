@@ -181,7 +181,7 @@ def test_seed_names_and_numbers(rendered):
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
     annotations = spec["template"]["metadata"]["annotations"]
-    assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/port"] == "8080"
+    assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/port"] == "9090"
     service = find(docs, "Service", "mcp-server-service")
     assert service["spec"]["ports"][0]["port"] == 8080
     # HTTP needs no affinity (2026-07-28 is stateless, 2025 sessions are shared records) ...

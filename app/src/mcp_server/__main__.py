@@ -8,6 +8,7 @@ import logging
 import secrets
 import signal
 import sys
+from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
@@ -21,9 +22,9 @@ log = logging.getLogger("mcp_server")
 
 async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -> None:
     settings = server.settings
-    http = Http1Server(server.http, limits=connection_limits(settings), xheaders=False,
-                       refused=server.core.metrics.refused)
-    http.listen(settings.port, settings.host, reuse_port=reuse_port)
+    http = listen(server, "mcp", server.http, settings.port, reuse_port)
+    scrape = (listen(server, "metrics", server.metrics_app, settings.metrics_port, reuse_port)
+              if settings.metrics_port else None)
     sweeper = PeriodicCallback(server.sessions.end_idle, 60_000)
     sweeper.start()
     feed = asyncio.ensure_future(server.feed.run()) if server.feed is not None else None
@@ -31,13 +32,24 @@ async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -
     keys_refresher = asyncio.ensure_future(keys.run()) if keys is not None else None
     await server.db.ensure_indexes()
     auth = "disabled" if settings.auth_disabled else settings.auth_mode
-    log.info("listening", extra={"address": f"{settings.host}:{settings.port}", "auth": auth,
-                                 "web_search": bool(settings.web_search_url)})
+    log.info("listening", extra={"address": f"{settings.host}:{settings.port}", "metrics_port": settings.metrics_port,
+                                 "auth": auth, "web_search": bool(settings.web_search_url)})
     await stop.wait()
     await shutdown(server, http, feed)
+    if scrape is not None:
+        scrape.stop()
+        await scrape.close_all_connections()
     if keys_refresher is not None:
         keys_refresher.cancel()
     sweeper.stop()
+
+
+def listen(server: Server, name: str, delegate: Any, port: int, reuse_port: bool) -> Http1Server:
+    settings, metrics = server.settings, server.core.metrics
+    http = Http1Server(delegate, limits=connection_limits(settings), xheaders=False, refused=metrics.refused)
+    http.listen(port, settings.host, reuse_port=reuse_port)
+    metrics.count_open(name, lambda: http.open_count)
+    return http
 
 
 def connection_limits(settings: Settings) -> ConnectionLimits:

@@ -77,6 +77,7 @@ class Server:
     sessions: HttpSessions
     app: Application
     http: FastHttp  # what the HTTPServer serves: POST /mcp on the fast path, the rest by `app`
+    metrics_app: Application  # what MCP_METRICS_PORT serves: /metrics, /health, /ready
     feed: ChangeFeed | None  # changes shared with the other replicas
 
 
@@ -104,6 +105,10 @@ def build(settings: Settings) -> Server:
                             settings.session_idle_seconds, settings.session_cache_seconds,
                             AnswerRelay(db.answers) if shared else None)
     mcp = {"core": core, "guards": guards}
+    probes = [Rule(PathMatches("/health"), health.Health),
+              Rule(PathMatches("/ready"), health.Ready, {"core": core, "db": db, "auth": auth})]
+    metrics_app = Application([*probes, Rule(PathMatches("/metrics"), health.Metrics, {"core": core})],
+                              log_function=logs.log_request, compress_response=False, xheaders=False)
     app = Application(
         [
             Rule(WebSocketUpgrade(MCP_PATH), McpWebSocket, mcp),
@@ -111,9 +116,7 @@ def build(settings: Settings) -> Server:
             Rule(PathMatches(MCP_PATH + "/ticket"), WebSocketTicket, {"guards": guards}),
             Rule(PathMatches(authentication.METADATA_PATH + f"({MCP_PATH})?"), health.ProtectedResourceMetadata,
                  {"auth": auth}),
-            Rule(PathMatches("/health"), health.Health),
-            Rule(PathMatches("/ready"), health.Ready, {"core": core, "db": db, "auth": auth}),
-            Rule(PathMatches("/metrics"), health.Metrics, {"core": core}),
+            *probes,
         ],
         websocket_max_message_size=settings.max_message_bytes,
         websocket_ping_interval=settings.ws_ping_seconds or None,
@@ -122,4 +125,5 @@ def build(settings: Settings) -> Server:
         compress_response=False,
         xheaders=False,
     )
-    return Server(settings, core, db, guards, sessions, app, FastHttp(app, MCP_PATH, core, guards, sessions), feed)
+    return Server(settings, core, db, guards, sessions, app, FastHttp(app, MCP_PATH, core, guards, sessions),
+                  metrics_app, feed)

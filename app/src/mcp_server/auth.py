@@ -32,6 +32,7 @@ class Principal:
     subject: str
     scopes: frozenset[str] | None  # None: every scope (static tokens, auth disabled)
     expires_at: float | None = None  # seconds since the epoch
+    limit_key: str | None = None  # what rate limits count by; None: the client's address (auth disabled)
 
     def has(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes
@@ -41,15 +42,16 @@ class Principal:
 
     def to_record(self) -> dict[str, Any]:
         return {"sub": self.subject, "scopes": None if self.scopes is None else sorted(self.scopes),
-                "exp": self.expires_at}
+                "exp": self.expires_at, "limit_key": self.limit_key}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Principal:
         scopes = record.get("scopes")
-        return cls(str(record.get("sub")), None if scopes is None else frozenset(scopes), record.get("exp"))
+        return cls(str(record.get("sub")), None if scopes is None else frozenset(scopes), record.get("exp"),
+                   record.get("limit_key"))
 
 
-EVERYTHING = Principal("static-token", None)
+EVERYTHING = Principal("static-token", None)  # auth disabled
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -78,6 +80,10 @@ class Authenticator:
         self.ticket_seconds = ticket_seconds
         self._tool_read_only = tool_read_only
         self.metadata_url = metadata_url(resource) if verifier is not None else None
+        # A static token's principal: one subject for all of them (sessions recorded under it stay
+        # valid across releases), a rate-limit key of its own.
+        self._static_principals = tuple(Principal(EVERYTHING.subject, None, limit_key=f"token:{index}")
+                                        for index in range(static.count if static is not None else 0))
 
     @property
     def oauth(self) -> bool:
@@ -94,8 +100,10 @@ class Authenticator:
             ticket = tickets.offered_ticket(subprotocols)
             if ticket is not None:
                 return self._redeem(ticket)
-        if self.static is not None and self.static.check(authorization):
-            return EVERYTHING
+        if self.static is not None:
+            index = self.static.match(authorization)
+            if index is not None:
+                return self._static_principals[index]
         if self.verifier is None:
             return Challenge(401, "unauthorized", "Unauthorized: send Authorization: Bearer <token>")
         scheme, _, token = (authorization or "").strip().partition(" ")
@@ -118,8 +126,8 @@ class Authenticator:
         scope = claims.get("scope")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
         exp = claims.get("exp")
-        return Principal(str(claims.get("sub") or claims.get("azp") or "unknown"), scopes,
-                         float(exp) if isinstance(exp, (int, float)) else None)
+        subject = str(claims.get("sub") or claims.get("azp") or "unknown")
+        return Principal(subject, scopes, float(exp), f"sub:{subject}")
 
     async def _verify_after_fetch(self, token: str) -> Outcome:
         assert self.verifier is not None
@@ -213,7 +221,9 @@ class Authenticator:
 
 
 def _quoted(text: str) -> str:
-    return text.replace("\\", "").replace('"', "'")
+    """Text for a quoted-string of a header: printable ASCII only, so that nothing a client sent can
+    change a header's meaning or fail its encoding."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
 
 
 def metadata_url(resource: str) -> str:

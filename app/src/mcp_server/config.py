@@ -109,7 +109,10 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("MCP_HOST", "host", _text, "0.0.0.0", "Address to listen on."),
-    Setting("MCP_PORT", "port", _int(1, 65535), "8080", "Port for /mcp, /health, /ready and /metrics."),
+    Setting("MCP_PORT", "port", _int(1, 65535), "8080", "Port for /mcp, /health and /ready."),
+    Setting("MCP_METRICS_PORT", "metrics_port", _int(0, 65535), "9090",
+            "Port for /metrics (and /health, /ready): for scrapers in the cluster, never published by a Service, "
+            "Ingress or route; 0 serves no metrics."),
     Setting("MCP_PROCESSES", "processes", _processes, "1",
             "Server processes sharing the port (SO_REUSEPORT); 0 or auto: one per CPU the container may use."),
     Setting("MONGODB_URI", "mongodb_uri", _mongodb_uri, "mongodb://127.0.0.1:27017",
@@ -167,6 +170,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MCP_RATE_LIMIT", "rate_limit", _float(0, 1e9), "100",
             "Messages per second allowed per connection or session (token bucket); 0 turns the limit off."),
     Setting("MCP_RATE_BURST", "rate_burst", _int(1, 10**9), "200", "Burst size of the per-connection rate limit."),
+    Setting("MCP_PRINCIPAL_RATE_LIMIT", "principal_rate_limit", _float(0, 1e9), "1000",
+            "Requests and WebSocket messages per second per principal (a static token, an OAuth subject; the client "
+            "address when auth is off), over all its connections, per server process; 0 turns the limit off."),
+    Setting("MCP_PRINCIPAL_RATE_BURST", "principal_rate_burst", _int(1, 10**9), "2000",
+            "Burst size of the per-principal rate limit."),
+    Setting("MCP_REFUSED_RATE_LIMIT", "refused_rate_limit", _float(0, 1e9), "10",
+            "Refused requests (bad or missing credentials, Host or Origin not allowed) per second per client address, "
+            "per server process; past it they are answered 429 and the connection closed; 0 turns the limit off."),
+    Setting("MCP_REFUSED_RATE_BURST", "refused_rate_burst", _int(1, 10**9), "100",
+            "Burst size of the refused-request rate limit."),
     Setting("MCP_PAGE_SIZE", "page_size", _int(1, 1000), "50", "Items per page in tools/list, resources/list and prompts/list."),
     Setting("MCP_SESSION_IDLE_SECONDS", "session_idle_seconds", _int(2, 7 * 86400), "3600",
             "Streamable HTTP sessions (2025 era) idle longer than this are ended, on every replica."),
@@ -210,6 +223,7 @@ SETTINGS: tuple[Setting, ...] = (
 class Settings:
     host: str
     port: int
+    metrics_port: int
     processes: int
     mongodb_uri: str
     mongodb_database: str
@@ -237,6 +251,10 @@ class Settings:
     max_json_depth: int
     rate_limit: float
     rate_burst: int
+    principal_rate_limit: float
+    principal_rate_burst: int
+    refused_rate_limit: float
+    refused_rate_burst: int
     page_size: int
     session_idle_seconds: int
     session_store: str
@@ -313,6 +331,8 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             "MCP_AUTH_TOKENS / MCP_AUTH_TOKENS_FILE: no bearer token configured; "
             "set one, or set MCP_AUTH_DISABLED=true to serve without authentication"
         )
+    if values["metrics_port"] == values["port"]:
+        problems.append(f"MCP_METRICS_PORT: must differ from MCP_PORT ({values['port']}), or be 0 for no metrics")
     if values["processes"] != 1 and values["session_store"] == "memory":
         problems.append("MCP_PROCESSES: more than one process needs MCP_SESSION_STORE=mongodb "
                         "(memory sessions and tickets live in one process)")

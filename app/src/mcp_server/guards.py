@@ -1,4 +1,9 @@
-"""Checks every /mcp request passes before MCP handling: Host, Origin, then who is asking (auth.py)."""
+"""Checks every /mcp request passes before MCP handling: Host, Origin, then who is asking (auth.py),
+then how often it asks. Rate limits here hold across connections: an admitted request counts against
+its principal (a static token, an OAuth subject; the client's address when auth is off), a refused
+one against the client's address, and either is answered 429 once its bucket is empty. That covers
+every request to /mcp, /mcp/ticket and WebSocket upgrades, `initialize` included; the limits per
+connection and per session (MCP_RATE_LIMIT) come on top, in the transports."""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from .auth import Authenticator, Challenge, Outcome, Principal
 from . import jsonrpc
 from .config import Settings
 from .metrics import Metrics
-from .security import HostPolicy
+from .security import HostPolicy, KeyedRateLimits
+
+TOO_MANY_REFUSED = "Too Many Requests: too many refused requests from this address; wait before trying again"
 
 
 class RequestGuards:
@@ -23,17 +30,19 @@ class RequestGuards:
         self.auth = auth
         self.hosts = HostPolicy(settings.allowed_hosts, settings.allowed_origins)
         self.metrics = metrics
+        self.principal_limits = KeyedRateLimits(settings.principal_rate_limit, settings.principal_rate_burst)
+        self.refused_limits = KeyedRateLimits(settings.refused_rate_limit, settings.refused_rate_burst)
 
     def refuse(self, handler: RequestHandler, websocket: bool = False) -> bool | Awaitable[bool]:
         """Write an error response and return True if the request may not proceed (or an
         awaitable of that, when the answer needs a wait: new issuer keys, a ticket)."""
         request = handler.request
         if not self.hosts.host_allowed(request.headers.get("Host")):
-            return self._deny(handler, 421, "host_not_allowed",
-                              "Misdirected Request: Host header is not in MCP_ALLOWED_HOSTS")
+            return self._refused(handler, 421, "host_not_allowed",
+                                 "Misdirected Request: Host header is not in MCP_ALLOWED_HOSTS")
         if not self.hosts.origin_allowed(request.headers.get("Origin")):
-            return self._deny(handler, 403, "origin_not_allowed",
-                              "Forbidden: Origin is not in MCP_ALLOWED_ORIGINS")
+            return self._refused(handler, 403, "origin_not_allowed",
+                                 "Forbidden: Origin is not in MCP_ALLOWED_ORIGINS")
         outcome = self.auth.authenticate(request.headers.get("Authorization"),
                                          request.headers.get("Sec-WebSocket-Protocol", "") if websocket else None)
         if isinstance(outcome, (Principal, Challenge)):
@@ -45,9 +54,32 @@ class RequestGuards:
 
     def _admit(self, handler: RequestHandler, outcome: Outcome) -> bool:
         if isinstance(outcome, Principal):
+            if not self.principal_allows(outcome, handler.request.remote_ip):
+                handler.set_header("Retry-After", "1")
+                return self._deny(handler, 429, "principal_rate_limited",
+                                  f"Too Many Requests: at most {self.principal_limits.rate:g} requests per second "
+                                  "for these credentials", code=jsonrpc.RATE_LIMITED)
             handler.principal = outcome  # type: ignore[attr-defined]
             return False
+        if outcome.status == 503:
+            return self.challenge(handler, outcome)
+        if not self.refused_limits.allow(handler.request.remote_ip):
+            return self._too_many_refused(handler)
         return self.challenge(handler, outcome)
+
+    def principal_allows(self, principal: Principal, address: str) -> bool:
+        """Whether `principal` (from `address`) may send one more request or message now."""
+        return self.principal_limits.allow(principal.limit_key or f"address:{address}")
+
+    def _refused(self, handler: RequestHandler, status: int, reason: str, message: str) -> bool:
+        if not self.refused_limits.allow(handler.request.remote_ip):
+            return self._too_many_refused(handler)
+        return self._deny(handler, status, reason, message)
+
+    def _too_many_refused(self, handler: RequestHandler) -> bool:
+        handler.set_header("Retry-After", "5")
+        handler.set_header("Connection", "close")
+        return self._deny(handler, 429, "refused_rate_limited", TOO_MANY_REFUSED, code=jsonrpc.RATE_LIMITED)
 
     def challenge(self, handler: RequestHandler, challenge: Challenge, request_id: Any = None) -> bool:
         """Answer with the challenge's status and WWW-Authenticate (503: Retry-After)."""

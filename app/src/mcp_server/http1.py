@@ -43,6 +43,7 @@ log = logging.getLogger("mcp_server.http")
 app_log = logging.getLogger("tornado.application")
 
 BUFFERED_LIMIT = 65536  # unparsed bytes held (pipelined requests behind the one answered); more pauses reading
+_NO_READER = RequestReader(0, 0)  # a detached connection's
 OVER_CAPACITY = Refusal(503, "Service Unavailable", "too many open connections: try again later")
 
 
@@ -90,14 +91,18 @@ class Http1Server(HTTPServer):
         self.connections.add(connection)
         asyncio.ensure_future(connection.start(stream.socket))
 
-    def connection_gone(self, connection: Http1Connection) -> None:
+    def connection_gone(self, connection: Http1Connection | None = None) -> None:
+        """A connection's socket closed (`connection`: the HTTP connection, None for a WebSocket)."""
         self.open_count -= 1
-        self.connections.discard(connection)
+        if connection is not None:
+            self.connections.discard(connection)
 
     async def close_all_connections(self) -> None:
         """Ends every HTTP connection and waits until each is gone (WebSockets end by their own drain)."""
-        while self.connections:
-            await next(iter(self.connections)).close()
+        closing = list(self.connections)
+        for connection in closing:
+            connection.close()
+        await asyncio.gather(*(connection.wait_closed() for connection in closing))
 
 
 class Http1Connection(TransportEnd, httputil.HTTPConnection):
@@ -345,7 +350,9 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         if self._timer is not None:
             self._timer.cancel()
         self.server.connections.discard(self)
-        stream = TransportStream(self.transport, self._reader.after_upgrade(), on_lost=self._lost_transport)
+        self._counted = False  # the WebSocket's end counts it, and holds nothing of this object
+        stream = TransportStream(self.transport, self._reader.after_upgrade(), on_lost=self.server.connection_gone)
+        self._reader = _NO_READER  # the handler keeps this object for the WebSocket's life: not its parser
         self.transport.set_protocol(stream)
         if self._reading_paused:
             self._reading_paused = False
@@ -354,10 +361,12 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
 
     # --- the connection as the server sees it ---------------------------------------------------
 
-    async def close(self) -> None:
-        """For Http1Server.close_all_connections: ends the connection and waits until it is gone."""
+    def close(self) -> None:
+        """Ends the connection at once (what is buffered is still sent)."""
         self.server.connections.discard(self)
         if not self._detached:
             self.close_transport()
-            if self.transport is not None:
-                await self._lost
+
+    async def wait_closed(self) -> None:
+        if not self._detached and self.transport is not None:
+            await self._lost

@@ -66,6 +66,10 @@ class LeanRequest:
         self.connection = connection
         self._start = time.monotonic()
 
+    @property
+    def remote_ip(self) -> str:
+        return self.connection.context.remote_ip  # type: ignore[no-any-return]
+
     def request_time(self) -> float:
         return time.monotonic() - self._start
 
@@ -124,9 +128,10 @@ class LeanHandler:
         connection = self.request.connection
         if self._headers_written:
             return connection.write(chunk)
-        self._headers_written = True
         start_line = httputil.ResponseStartLine("", self._status, httputil.responses.get(self._status, "Unknown"))
-        return connection.write_headers(start_line, self._headers, chunk)  # type: ignore[arg-type]
+        written = connection.write_headers(start_line, self._headers, chunk)  # type: ignore[arg-type]
+        self._headers_written = True  # not before: headers that cannot be written leave a 500 to answer
+        return written
 
     def finish(self, chunk: bytes | str | dict[str, Any] | None = None) -> asyncio.Future[None]:
         if self._finished:

@@ -9,7 +9,7 @@ prometheus_client objects.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -40,12 +40,18 @@ class Metrics:
         self.errors = Counter("mcp_errors", "JSON-RPC error responses by code", ["code"], registry=r)
         self.rejected = Counter("mcp_rejected_requests", "HTTP requests or upgrades refused before MCP handling",
                                 ["reason"], registry=r)
+        self.open_sockets = Gauge("mcp_open_tcp_connections", "Open TCP connections by listener (WebSockets included)",
+                                  ["listener"], registry=r)
         self._errors = {code: self.errors.labels(name) for code, name in ERROR_NAMES.items()}
         self.messages_in = dict.fromkeys(TRANSPORTS, 0)
         self.messages_out = dict.fromkeys(TRANSPORTS, 0)
         self.tool_calls: dict[tuple[str, str], int] = {}
         self.tool_latency: dict[str, _ToolLatency] = {}
         r.register(_HotSeries(self))
+
+    def count_open(self, listener: str, count: Callable[[], float]) -> None:
+        """`count()` is read for mcp_open_tcp_connections{listener} at each scrape."""
+        self.open_sockets.labels(listener).set_function(count)
 
     def refused(self, reason: str) -> None:
         """A connection or request refused by the connection layer (limits, timeouts, malformed)."""

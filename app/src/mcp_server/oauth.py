@@ -102,11 +102,15 @@ class IssuerKeys:
         try:
             url = self.jwks_url or await self._discover()
             document = await _get_json(url)
-            keys = _parse_jwks(document)
+            keys = parse_jwks(document)
         except Exception as exc:  # noqa: BLE001 - whatever went wrong, no key is trusted from it
             self.problem = f"cannot fetch the signing keys of {self.issuer}: {_describe(exc)}"
             log.error("%s; tokens are refused until it works", self.problem)
             return
+        self.load(keys)
+
+    def load(self, keys: dict[str, SigningKey]) -> None:
+        """Takes `keys` (a JWKS parsed by parse_jwks) as the issuer's keys, unless there is none."""
         if not keys:
             self.problem = f"the JWKS of {self.issuer} has no usable signing key"
             log.error("%s", self.problem)
@@ -160,7 +164,7 @@ class SigningKey:
         self.algorithms = algorithms
 
 
-def _parse_jwks(document: Mapping[str, Any]) -> dict[str, SigningKey]:
+def parse_jwks(document: Mapping[str, Any]) -> dict[str, SigningKey]:
     """The signing keys of a JWKS by kid; keys for encryption or of unknown types are left out."""
     keys: dict[str, SigningKey] = {}
     entries = document.get("keys")
@@ -195,11 +199,11 @@ class JwtVerifier:
         KeysUnavailable when there are none to check against."""
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except jwt.PyJWTError:  # not a JWT, or a header of the wrong shape (a kid that is not a string)
             raise InvalidToken("malformed token") from None
         alg = header.get("alg")
-        if alg not in ALGORITHMS:
-            raise InvalidToken(f"algorithm {alg!r} is not accepted")
+        if not isinstance(alg, str) or alg not in ALGORITHMS:
+            raise InvalidToken("the token's algorithm is not accepted")
         kid = header.get("kid")
         key = self.keys.key(kid if isinstance(kid, str) else None)
         if key is None:
@@ -209,9 +213,9 @@ class JwtVerifier:
                 raise KeysUnavailable(self.keys.problem or "no keys")
             raise InvalidToken("signed by an unknown key")
         if alg not in key.algorithms:
-            raise InvalidToken(f"algorithm {alg!r} does not fit the key")
+            raise InvalidToken(f"algorithm {alg} does not fit the key")
         try:
-            return jwt.decode(token, key.key, algorithms=[alg], audience=self.audience, issuer=self.keys.issuer,
+            claims = jwt.decode(token, key.key, algorithms=[alg], audience=self.audience, issuer=self.keys.issuer,
                               leeway=self.leeway, options={"require": ["exp", "iss", "aud"]})
         except jwt.ExpiredSignatureError:
             raise InvalidToken("token expired") from None
@@ -227,3 +231,8 @@ class JwtVerifier:
             raise InvalidToken(f"token lacks the {exc.claim!r} claim") from None
         except jwt.PyJWTError:
             raise InvalidToken("invalid token") from None
+        for claim in ("exp", "nbf", "iat"):  # PyJWT takes numeric strings too: a string exp would never expire
+            value = claims.get(claim)
+            if claim in claims and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+                raise InvalidToken(f"the {claim!r} claim is not a number")
+        return claims

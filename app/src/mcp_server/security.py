@@ -1,4 +1,5 @@
-"""Request guards: bearer-token auth, Host and Origin allow-lists, a per-connection rate limit."""
+"""Request guards: bearer-token auth, Host and Origin allow-lists, rate limits (per connection or
+session, and per principal or client address across connections)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 import binascii
 import hmac
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 
 
@@ -23,15 +25,22 @@ class TokenAuth:
         if not disabled and not self._tokens:
             raise ValueError("auth is on but no token is configured")
 
+    @property
+    def count(self) -> int:
+        return len(self._tokens)
+
     def check(self, authorization: str | None) -> bool:
-        if self.disabled:
-            return True
+        return self.disabled or self.match(authorization) is not None
+
+    def match(self, authorization: str | None) -> int | None:
+        """Which configured token the header presents (its position), or None."""
         presented = _credential(authorization)
         if presented is None:
-            return False
-        matched = False
-        for token in self._tokens:
-            matched |= hmac.compare_digest(presented, token)
+            return None
+        matched = None
+        for index, token in enumerate(self._tokens):
+            if hmac.compare_digest(presented, token):
+                matched = index
         return matched
 
 
@@ -123,3 +132,28 @@ class RateLimiter:
             return True
         self._tokens = tokens
         return False
+
+
+class KeyedRateLimits:
+    """A token bucket per key (a principal, a client address), so that a client does not start afresh
+    with each new connection. At most `capacity` buckets are kept, the least recently used going
+    first: keys a client can invent do not grow memory (a bucket dropped is full when it returns)."""
+
+    def __init__(self, rate: float, burst: int, capacity: int = 10_000):
+        self.rate = rate
+        self.burst = burst
+        self.capacity = capacity
+        self._buckets: OrderedDict[str, RateLimiter] = OrderedDict()
+
+    def allow(self, key: str) -> bool:
+        if self.rate <= 0:
+            return True
+        buckets = self._buckets
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = RateLimiter(self.rate, self.burst)
+            if len(buckets) > self.capacity:
+                buckets.popitem(last=False)
+        else:
+            buckets.move_to_end(key)
+        return bucket.allow()

@@ -130,7 +130,7 @@ class McpWebSocket(WebSocketHandler):
         if isinstance(message, bytes):
             self.close(UNSUPPORTED_DATA, "binary frames are not supported; send JSON-RPC as text")
             return
-        if not self.limiter.allow():
+        if not self.limiter.allow() or not self.guards.principal_allows(self.principal, self.request.remote_ip):
             metrics.error(jsonrpc.RATE_LIMITED)
             self._reject_over_limit(message)
             return
@@ -188,7 +188,8 @@ class McpWebSocket(WebSocketHandler):
         if isinstance(value, dict) and "method" in value and jsonrpc.is_valid_id(value.get("id")):
             self.send(jsonrpc.error_response(
                 value["id"], jsonrpc.RATE_LIMITED,
-                f"Rate limit exceeded: at most {self.limiter.rate:g} messages per second per connection"))
+                f"Rate limit exceeded: at most {self.limiter.rate:g} messages per second per connection and "
+                f"{self.guards.principal_limits.rate:g} per principal"))
 
     def on_close(self) -> None:
         self._closed = True

@@ -268,8 +268,8 @@ def _parser_message(exc: Exception) -> str:
 
 
 class ResponseFraming:
-    """The bytes of one answer to `request` (see the module's docstring). `keep_alive` False: the
-    connection ends after it (the answer says so)."""
+    """The bytes of one answer to `request` (see the module's docstring). `keep_alive` False, or an
+    answer with `Connection: close`: the connection ends after it (the answer says so)."""
 
     __slots__ = ("version", "method", "keep_alive", "chunked", "remaining")
 
@@ -285,6 +285,10 @@ class ResponseFraming:
         the body. Raises ValueError for a header that would split the answer."""
         fields = list(headers.get_all()) if hasattr(headers, "get_all") else list(headers.items())
         names = {name.lower() for name, _value in fields}
+        if "connection" in names:  # the answer itself may end the connection
+            close = any(name.lower() == "connection" and value.lower() == "close" for name, value in fields)
+            self.keep_alive = self.keep_alive and not close
+            fields = [(name, value) for name, value in fields if name.lower() != "connection" or not close]
         http11 = self.version == "HTTP/1.1"
         self.chunked = (http11 and self.method != "HEAD" and status not in (204, 304) and status >= 200
                         and "content-length" not in names)
