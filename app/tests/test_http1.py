@@ -125,3 +125,22 @@ def test_a_chunked_body_in_pieces_then_another_request_are_answered(server):
     answers = exchange(server.port, raw, answers=2, pieces=7)
     assert [json.loads(body)["id"] for _status, _headers, body in answers] == [3, 3]
     assert [status for status, _headers, _body in answers] == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"]
+
+
+def test_pipelined_requests_sent_before_a_half_close_are_all_answered(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(get(server.port, "/health") * 3 + post(server.port))
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):  # the server ends the connection once all are answered
+            received += chunk
+    assert received.count(b"HTTP/1.1 200 OK\r\n") == 4
+
+
+def test_a_request_without_a_usable_host_is_400_and_nothing_is_logged_as_an_error(server):
+    """Found by the HTTP fuzzer: Tornado's request raised for these, and the connection ended with
+    an error logged and no answer."""
+    for raw, message in ((b"GET /health HTTP/1.1\r\n\r\n", "Missing Host header\n"),
+                         (b"GET /health HTTP/1.1\r\nHost: 127 .0.0.1\r\n\r\n", "Invalid Host header: '127 .0.0.1'\n")):
+        assert refusal(server.port, raw) == ("HTTP/1.1 400 Bad Request", message)
+    assert "Uncaught exception" not in server.log()

@@ -119,6 +119,7 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         self._reader = RequestReader(limits.max_head, limits.max_body)
         self._over_capacity = over_capacity
         self._reading_paused = False
+        self._eof = False  # the client half-closed: nothing more arrives
         self._close_callback: Any = None
         self._counted = True  # in the server's open count until the socket closes
         # the request being answered
@@ -156,6 +157,13 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             self._reading_paused = True
             self.transport.pause_reading()  # type: ignore[union-attr]
 
+    def eof_received(self) -> bool:
+        """The client sent all it will (a half-close): what it sent is still answered, then the
+        connection ends."""
+        self._eof = True
+        self._serve()
+        return True  # keep the transport open for the answers
+
     def resume_writing(self) -> None:
         super().resume_writing()
         self._serve()
@@ -187,6 +195,9 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             self._refuse(refusal, "malformed_request")
             return
         if request is None:
+            if self._eof:  # nothing more will come: a request still incomplete never will be
+                self.close_transport()
+                return
             if reader.take_continue():
                 self._write_raw(CONTINUE)
             if self._reading_paused and reader.buffered <= BUFFERED_LIMIT:
@@ -199,6 +210,8 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             return
         try:
             self._dispatch(request)
+        except httputil.HTTPInputError as exc:  # what Tornado's request refuses (a Host that is not one)
+            self._refuse(Refusal(400, "Bad Request", str(exc)), "malformed_request")
         except Exception:  # noqa: BLE001 - as Tornado: logged, and the connection ends
             self._failed()
 
@@ -234,6 +247,8 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         try:
             await waiting
             then()
+        except httputil.HTTPInputError as exc:
+            self._refuse(Refusal(400, "Bad Request", str(exc)), "malformed_request")
         except Exception:  # noqa: BLE001
             self._failed()
 
@@ -326,7 +341,7 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             return
         self._phase = "idle"
         self._deadline = self._loop.time() + self._limits.idle_timeout
-        if (self._reader.pending or self._reading_paused) and self._serve_soon is None:
+        if (self._reader.pending or self._reading_paused or self._eof) and self._serve_soon is None:
             # a pipelined request: in a later turn, so that other connections are served between
             self._serve_soon = self._loop.call_soon(self._serve)
 

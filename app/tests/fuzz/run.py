@@ -22,7 +22,8 @@ from pathlib import Path
 
 from support.processes import FerretDB, McpServerProcess
 
-from fuzz.ws_run import SERVER_SETTINGS, fuzz_server
+from fuzz import http_fuzz
+from fuzz.ws_run import SERVER_SETTINGS, fuzz_server, server_errors
 
 TESTS = Path(__file__).resolve().parents[1]
 SOURCES = TESTS.parent / "src"
@@ -100,11 +101,37 @@ def run_websocket(inputs: int, seed: int, server: McpServerProcess | None = None
     return result
 
 
+def run_http(inputs: int, seed: int, server: McpServerProcess | None = None) -> Result:
+    """The HTTP/1.1 fuzzer (http_fuzz.py) against `server`, or a server and FerretDB started for the run;
+    then the server must be alive, answer /health and have logged no error."""
+    ferret = None
+    if server is None:
+        ferret = FerretDB().start()
+        server = McpServerProcess(ferret.uri, f"fuzz_{uuid.uuid4().hex[:8]}", **SERVER_SETTINGS).start()
+    try:
+        server.wait_ready()
+        started = time.monotonic()
+        report = http_fuzz.fuzz_connections(server.port, seed, inputs)
+        seconds = time.monotonic() - started
+        problems = [] if server.proc is not None and server.proc.poll() is None else ["the server process is gone"]
+        if not problems:
+            server.wait_ready(5)  # /ready answers (and so /health's listener)
+        problems += [f"server logged: {line}" for line in server_errors(server)]
+    finally:
+        if ferret is not None:
+            server.stop()
+            ferret.stop()
+    result = Result("http", report.inputs, len(report.crashes), len(report.hangs), seconds,
+                    details=report.crashes[:20] + report.hangs[:20] + problems)
+    result.summary = f"{report.connections} connections"
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--inputs", type=int, default=100_000, help="inputs per fuzzer (default 100000)")
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000, help="seed (default: from the clock)")
-    parser.add_argument("--only", default="jsonrpc,core,websocket", help="fuzzers to run, comma-separated")
+    parser.add_argument("--only", default="jsonrpc,core,websocket,http", help="fuzzers to run, comma-separated")
     parser.add_argument("--artifacts", type=Path, default=Path(tempfile.gettempdir()) / "mcp-fuzz-artifacts")
     args = parser.parse_args()
     print(f"seed {args.seed}; {args.inputs} inputs per fuzzer; artifacts in {args.artifacts}", flush=True)
@@ -112,6 +139,8 @@ def main() -> int:
     for name in args.only.split(","):
         if name == "websocket":
             result = run_websocket(args.inputs, args.seed)
+        elif name == "http":
+            result = run_http(args.inputs, args.seed)
         else:
             result = run_atheris(name, args.inputs, args.seed, args.artifacts / name)
         results.append(result)

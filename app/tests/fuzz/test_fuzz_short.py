@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fuzz.run import run_atheris, run_websocket
+from fuzz.run import run_atheris, run_http, run_websocket
 from fuzz.ws_run import SERVER_SETTINGS
 
 SEED = 20260728
@@ -23,3 +23,10 @@ def test_websocket_frames_fixed_seed(make_server):
     result = run_websocket(4000, SEED, server)
     assert result.ok, "\n".join([result.summary, *result.details])
     assert result.inputs >= 4000 and "0 errors" in result.summary
+
+
+def test_http_fixed_seed(make_server):
+    server = make_server(**SERVER_SETTINGS)
+    result = run_http(4000, SEED, server)
+    assert result.ok, "\n".join([result.summary, *result.details])
+    assert result.inputs >= 4000

@@ -13,8 +13,10 @@ from support.processes import TEST_TOKEN, McpServerProcess
 from fuzz.ws_fuzz import Report, SessionLog, WellBehavedSession, fuzz_connections
 
 MAX_MESSAGE_BYTES = 65536  # the server's MCP_MAX_MESSAGE_BYTES for a run: oversized frames stay cheap
-# thousands of connections of one principal from one address: the limits across connections would refuse them
-SERVER_SETTINGS = {"MCP_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES), "MCP_PRINCIPAL_RATE_LIMIT": "0"}
+# thousands of connections of one principal, and refusals, from one address: the limits across
+# connections would answer them 429
+SERVER_SETTINGS = {"MCP_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES), "MCP_PRINCIPAL_RATE_LIMIT": "0",
+                   "MCP_REFUSED_RATE_LIMIT": "0"}
 P99_LIMIT_SECONDS = 1.0  # the well-behaved session's bound
 
 
