@@ -138,8 +138,8 @@ def test_pipelined_requests_sent_before_a_half_close_are_all_answered(server):
 
 
 def test_a_request_without_a_usable_host_is_400_and_nothing_is_logged_as_an_error(server):
-    """Found by the HTTP fuzzer: Tornado's request raised for these, and the connection ended with
-    an error logged and no answer."""
+    """Found by the HTTP fuzzer in the llhttp shell before it landed: Tornado's request raises for
+    these, which ended the connection with an error logged and no answer."""
     for raw, message in ((b"GET /health HTTP/1.1\r\n\r\n", "Missing Host header\n"),
                          (b"GET /health HTTP/1.1\r\nHost: 127 .0.0.1\r\n\r\n", "Invalid Host header: '127 .0.0.1'\n")):
         assert refusal(server.port, raw) == ("HTTP/1.1 400 Bad Request", message)

@@ -10,6 +10,7 @@ directory, replayable with `python -m fuzz.fuzz_core FILE`."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,19 +81,25 @@ def run_atheris(name: str, runs: int, seed: int, artifacts: Path) -> Result:
     return result
 
 
-def run_websocket(inputs: int, seed: int, server: McpServerProcess | None = None) -> Result:
-    """Against `server`, or a server and FerretDB started for the run."""
+@contextlib.contextmanager
+def fuzzed_server(server: McpServerProcess | None) -> Iterator[McpServerProcess]:
+    """`server`, or a server and FerretDB started for the run (and stopped after it), once ready."""
     ferret = None
     if server is None:
         ferret = FerretDB().start()
         server = McpServerProcess(ferret.uri, f"fuzz_{uuid.uuid4().hex[:8]}", **SERVER_SETTINGS).start()
     try:
         server.wait_ready()
-        run = fuzz_server(server, seed, inputs)
+        yield server
     finally:
         if ferret is not None:
             server.stop()
             ferret.stop()
+
+
+def run_websocket(inputs: int, seed: int, server: McpServerProcess | None = None) -> Result:
+    with fuzzed_server(server) as running:
+        run = fuzz_server(running, seed, inputs)
     report, session = run.report, run.session
     result = Result("websocket", report.inputs, len(report.crashes), len(report.hangs), run.seconds,
                     details=report.crashes + report.hangs + session.errors + run.problems)
@@ -102,25 +110,15 @@ def run_websocket(inputs: int, seed: int, server: McpServerProcess | None = None
 
 
 def run_http(inputs: int, seed: int, server: McpServerProcess | None = None) -> Result:
-    """The HTTP/1.1 fuzzer (http_fuzz.py) against `server`, or a server and FerretDB started for the run;
-    then the server must be alive, answer /health and have logged no error."""
-    ferret = None
-    if server is None:
-        ferret = FerretDB().start()
-        server = McpServerProcess(ferret.uri, f"fuzz_{uuid.uuid4().hex[:8]}", **SERVER_SETTINGS).start()
-    try:
-        server.wait_ready()
+    """The HTTP/1.1 fuzzer (http_fuzz.py); then the server must be alive and ready and have logged no error."""
+    with fuzzed_server(server) as running:
         started = time.monotonic()
-        report = http_fuzz.fuzz_connections(server.port, seed, inputs)
+        report = http_fuzz.fuzz_connections(running.port, seed, inputs)
         seconds = time.monotonic() - started
-        problems = [] if server.proc is not None and server.proc.poll() is None else ["the server process is gone"]
+        problems = [] if running.proc is not None and running.proc.poll() is None else ["the server process is gone"]
         if not problems:
-            server.wait_ready(5)  # /ready answers (and so /health's listener)
-        problems += [f"server logged: {line}" for line in server_errors(server)]
-    finally:
-        if ferret is not None:
-            server.stop()
-            ferret.stop()
+            running.wait_ready(5)
+        problems += [f"server logged: {line}" for line in server_errors(running)]
     result = Result("http", report.inputs, len(report.crashes), len(report.hangs), seconds,
                     details=report.crashes[:20] + report.hangs[:20] + problems)
     result.summary = f"{report.connections} connections"
