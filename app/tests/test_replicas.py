@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 
 import pytest
 
 from websockets.exceptions import ConnectionClosed
 
-from support.clients import ModernHttp, RawHttp, RawWebSocket, SseReader
+from support.clients import INIT_PARAMS, ModernHttp, RawHttp, RawWebSocket, SseReader
 from support.processes import FerretDB, McpServerProcess
 
 pytestmark = pytest.mark.anyio
@@ -148,7 +149,58 @@ async def test_an_answer_to_the_server_may_reach_another_replica(replicas):
             asked = await events.next()
             assert asked["method"] == "elicitation/create"
             answer = await _post(client, b.http_url, {"jsonrpc": "2.0", "id": asked["id"], "result": {
-                "action": "accept", "content": {"name": "Across"}}})
+                "action": "accept", "content": {"name": "Across", "a.b": 1, "$x": 2}}})  # keys no field may have
             assert answer.status_code == 202
             final = await events.next(10)
     assert final["id"] == 8 and final["result"]["content"][0]["text"] == "Hello, Across!"
+
+
+# Keys a client may choose that MongoDB and FerretDB refuse as field names (dotted, `$`-prefixed, empty):
+# the MCP Inspector and desktop hosts declare extensions under dotted names.
+CHOSEN_BY_CLIENTS = {
+    "roots": {"listChanged": True}, "sampling": {}, "elicitation": {"form": {}, "url": {}},
+    "extensions": {"io.modelcontextprotocol/tasks": {}, "io.modelcontextprotocol/skills": {},
+                   "io.modelcontextprotocol/ui": {"mimeTypes": ["text/html;profile=mcp-app"]}},
+    "$vendor": {"a.b": [1, {"$c": None}]}, "": {"": ""}}
+
+
+async def test_a_session_declaring_extensions_is_opened_and_served_by_the_other_replica(replicas):
+    """Issue 22: the Inspector's initialize (extensions under dotted names) was answered 503 'the
+    session store is unreachable' and told to retry for ever."""
+    a, b = replicas
+    params = {**INIT_PARAMS, "capabilities": CHOSEN_BY_CLIENTS,
+              "clientInfo": {"name": "inspector.like", "version": "2.12.0", "$meta": {"x.y": 1}}}
+    async with RawHttp(a.http_url) as client:
+        opened = await client.initialize(params)
+        assert opened.status_code == 200, opened.text
+        called = await _post(client, b.http_url, {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                                                  "params": {"name": "test_simple_text"}})
+        assert called.status_code == 200 and called.json()["result"]["content"], called.text
+
+
+async def test_a_session_record_reads_back_exactly_what_the_client_sent(mongodb_uri):
+    from pymongo import AsyncMongoClient
+
+    from mcp_server.session_records import MongoSessionRecords, SessionRecord
+    client = AsyncMongoClient(mongodb_uri)
+    try:
+        records = MongoSessionRecords(client[f"r_{uuid.uuid4().hex[:8]}"]["mcp_sessions"])
+        record = SessionRecord("s1", "2025-11-25", CHOSEN_BY_CLIENTS, {"name": "x", "a.b": {"$c": [1.5, "é"]}},
+                               None, ("note://a.b",), time.time() + 60, "static-token")
+        await records.create(record)
+        assert await records.load("s1") == record
+        await records.update("s1", client_capabilities={"$changed": {"d.e": True}})
+        assert (await records.load("s1")).client_capabilities == {"$changed": {"d.e": True}}
+    finally:
+        await client.close()
+
+
+async def test_a_record_the_store_refuses_is_a_500_not_a_503_to_retry(make_server):
+    """A write refused for its data is not an outage: no Retry-After, no invitation to send it again."""
+    server = make_server(MCP_MAX_MESSAGE_BYTES=str(32 * 1024 * 1024))  # room for a record over 16 MiB
+    server.wait_ready()
+    params = {**INIT_PARAMS, "capabilities": {"experimental": {"big": "x" * (17 * 1024 * 1024)}}}
+    async with RawHttp(server.http_url) as client:
+        refused = await client.initialize(params)
+    assert refused.status_code == 500 and "Retry-After" not in refused.headers
+    assert "the session store refused the session record" in refused.json()["error"]["message"]

@@ -18,6 +18,8 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from .database import STORE_ERRORS, as_text, from_text
+
 log = logging.getLogger("mcp_server.answers")
 
 KEEP_SECONDS = 600
@@ -42,10 +44,11 @@ class AnswerRelay:
 
     async def _insert(self, key: str, message: dict[str, Any]) -> None:
         try:
-            await self.collection.insert_one({"_id": key, "m": message, "at": dt.datetime.now(dt.timezone.utc)})
+            # the client's answer as JSON text: its keys are the client's (database.as_text)
+            await self.collection.insert_one({"_id": key, "m": as_text(message), "at": dt.datetime.now(dt.timezone.utc)})
         except DuplicateKeyError:
             pass  # the client sent it twice
-        except PyMongoError as exc:
+        except STORE_ERRORS as exc:
             log.warning("an answer for another replica was not handed over: %s", type(exc).__name__)
 
     async def wait(self, session_id: str, request_id: Any) -> dict[str, Any]:
@@ -58,7 +61,7 @@ class AnswerRelay:
                 log.warning("answers of other replicas not read: %s", type(exc).__name__)
                 document = None
             if document is not None:
-                return document["m"]
+                return from_text(document["m"])  # type: ignore[no-any-return]
             await asyncio.sleep(self.poll_seconds)
 
     async def prune(self) -> None:

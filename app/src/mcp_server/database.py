@@ -6,8 +6,12 @@ import asyncio
 import logging
 import time
 
+from typing import Any
+
+import orjson
+from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import AutoReconnect, ConnectionFailure, OperationFailure, PyMongoError
 
 log = logging.getLogger("mcp_server.database")
 
@@ -17,6 +21,29 @@ SESSIONS = "mcp_sessions"  # 2025-era HTTP session records (session_records.py)
 CHANGES = "mcp_changes"  # changes shared between replicas (change_feed.py)
 ANSWERS = "mcp_answers"  # 2025 clients' answers that reached another replica (answer_relay.py)
 TICKETS = "mcp_tickets"  # single-use WebSocket tickets (tickets.py)
+
+
+# Errors that say the store cannot be reached now (worth a retry); any other error is about the
+# operation or its data, and retrying it would fail the same way.
+UNREACHABLE = (ConnectionFailure, AutoReconnect)  # server selection and network timeouts are both kinds
+
+
+def unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, UNREACHABLE)
+
+
+def as_text(value: Any) -> str:
+    """What a client (or another outside party) chose, stored as JSON text: its keys never become
+    field names, which MongoDB and FerretDB restrict (`$`-prefixed, dotted, empty, NUL)."""
+    return orjson.dumps(value).decode()
+
+
+def from_text(stored: Any) -> Any:
+    """The value `as_text` stored (a document an earlier release stored as it was is read as it is)."""
+    return orjson.loads(stored) if isinstance(stored, str) else stored
+
+
+STORE_ERRORS = (PyMongoError, BSONError)
 
 
 class Database:

@@ -19,7 +19,7 @@ from .answer_relay import AnswerRelay
 from .core import Core
 from .mcp2025 import Session
 from .security import RateLimiter
-from .session_records import RecordsUnavailable, SessionRecord, SessionRecords
+from .session_records import RecordsError, SessionRecord, SessionRecords
 from .sse import SseChannel
 
 log = logging.getLogger("mcp_server.http")
@@ -160,7 +160,7 @@ class HttpSessions:
             self.forget(session_id)
         try:
             await self.records.end_expired()
-        except RecordsUnavailable as exc:
+        except RecordsError as exc:
             log.warning("expired sessions not swept: %s", exc)  # the next sweep tries again
         if self.relay is not None:
             await self.relay.prune()

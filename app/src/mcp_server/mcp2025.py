@@ -17,7 +17,7 @@ from .context import LOG_LEVELS, ToolContext, is_log_level
 from .engine import EMPTY, NULL_CHANNEL, Channel, Engine, settle_with_response
 from .jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JsonRpcError
 from .methods import require
-from .session_records import RecordsUnavailable
+from .session_records import RecordsError, RecordsUnavailable
 
 if TYPE_CHECKING:
     from .answer_relay import AnswerRelay
@@ -226,9 +226,9 @@ class Session(Engine):
 async def _after(pending: Awaitable[None], result: dict[str, Any]) -> dict[str, Any]:
     try:
         await pending
-    except RecordsUnavailable as exc:
-        raise JsonRpcError(jsonrpc.INTERNAL_ERROR, f"Internal error: the change was not recorded ({exc}); "
-                                                   "send it again") from None
+    except RecordsError as exc:
+        again = "; send it again" if isinstance(exc, RecordsUnavailable) else ""
+        raise JsonRpcError(jsonrpc.INTERNAL_ERROR, f"Internal error: the change was not recorded ({exc}){again}") from None
     return result
 
 

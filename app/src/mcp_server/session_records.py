@@ -14,11 +14,20 @@ import time
 from typing import Any, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import PyMongoError
+
+from .database import STORE_ERRORS, as_text, from_text, unreachable
 
 
-class RecordsUnavailable(Exception):
-    """The store cannot be reached: the session may well be alive, so this is no 404."""
+class RecordsError(Exception):
+    """The session store did not do what was asked."""
+
+
+class RecordsUnavailable(RecordsError):
+    """The store cannot be reached: the session may well be alive, so this is no 404 (a retry may work)."""
+
+
+class RecordRefused(RecordsError):
+    """The store refused the operation or its data: a retry would fail the same way (a bug to fix)."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -83,16 +92,22 @@ class MemorySessionRecords:
 
 
 class MongoSessionRecords:
-    """Records in the `mcp_sessions` collection that every replica shares."""
+    """Records in the `mcp_sessions` collection that every replica shares. The client's capabilities
+    and info are kept as JSON text (`database.as_text`): a client chooses their keys, and an extension
+    such as `io.modelcontextprotocol/tasks` is a dotted one. They were documents before 1.1 (`caps`,
+    `info`): such a record is still read, and a replica of that release reads a new record's as empty."""
 
-    _FIELDS = {"protocol_version": "v", "client_capabilities": "caps", "client_info": "info",
+    _FIELDS = {"protocol_version": "v", "client_capabilities": "capsj", "client_info": "infoj",
                "log_level": "level", "subscriptions": "subs", "expires_at": "exp", "owner": "own"}
+    _AS_TEXT = ("client_capabilities", "client_info")
 
     def __init__(self, collection: AsyncCollection):
         self.collection = collection
 
     async def create(self, record: SessionRecord) -> None:
         document = {"_id": record.session_id, **{short: getattr(record, name) for name, short in self._FIELDS.items()}}
+        for name in self._AS_TEXT:
+            document[self._FIELDS[name]] = as_text(getattr(record, name))
         document["subs"] = list(record.subscriptions)
         await self._call(self.collection.insert_one(document))
 
@@ -100,7 +115,9 @@ class MongoSessionRecords:
         document = await self._call(self.collection.find_one({"_id": session_id}))
         if document is None:
             return None
-        record = SessionRecord(session_id, document["v"], document.get("caps") or {}, document.get("info") or {},
+        caps = from_text(document.get("capsj", document.get("caps"))) or {}
+        info = from_text(document.get("infoj", document.get("info"))) or {}
+        record = SessionRecord(session_id, document["v"], caps, info,
                                document.get("level"), tuple(document.get("subs") or ()), float(document["exp"]),
                                str(document.get("own", "")))
         if record.expired():
@@ -109,8 +126,8 @@ class MongoSessionRecords:
         return record
 
     async def update(self, session_id: str, **fields: Any) -> None:
-        changes = {self._FIELDS[name]: list(value) if name == "subscriptions" else value
-                   for name, value in fields.items()}
+        changes = {self._FIELDS[name]: list(value) if name == "subscriptions" else
+                   as_text(value) if name in self._AS_TEXT else value for name, value in fields.items()}
         await self._call(self.collection.update_one({"_id": session_id}, {"$set": changes}))
 
     async def end(self, session_id: str) -> bool:
@@ -125,5 +142,7 @@ class MongoSessionRecords:
     async def _call(operation: Any) -> Any:
         try:
             return await operation
-        except PyMongoError as exc:
-            raise RecordsUnavailable(f"the session store (MongoDB) is unreachable: {type(exc).__name__}") from None
+        except STORE_ERRORS as exc:
+            if unreachable(exc):
+                raise RecordsUnavailable(f"the session store (MongoDB) is unreachable: {type(exc).__name__}") from None
+            raise RecordRefused(f"the session store refused the session record: {type(exc).__name__}") from None

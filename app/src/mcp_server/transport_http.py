@@ -30,7 +30,7 @@ from .mcp2025 import SUPPORTED_PROTOCOL_VERSIONS as SESSION_VERSIONS
 from .mcp2026 import META_PROTOCOL_VERSION, RequestMeta, Stateless, unsupported_version
 from .mcp2026 import SUPPORTED_PROTOCOL_VERSIONS as MODERN_VERSIONS
 from .security import RateLimiter
-from .session_records import RecordsUnavailable
+from .session_records import RecordsError, RecordsUnavailable
 from .sse import SseChannel
 
 log = logging.getLogger("mcp_server.http")
@@ -313,16 +313,22 @@ class McpHttp:
             return
         try:
             await self.sessions.record(http_session, self.principal.subject)
-        except RecordsUnavailable as exc:
+        except RecordsError as exc:
             self.sessions.forget(http_session.session_id)
-            self._store_unavailable(exc, message.get("id"))
+            self._store_failed(exc, message.get("id"))
             return
         self.set_header(SESSION_HEADER, http_session.session_id)
         self._json(response)
 
-    def _store_unavailable(self, exc: RecordsUnavailable, request_id: Any = None) -> None:
-        self.set_header("Retry-After", "1")
-        self._error(503, jsonrpc.INTERNAL_ERROR, f"Service Unavailable: {exc}; send the request again", request_id)
+    def _store_failed(self, exc: RecordsError, request_id: Any = None) -> None:
+        """503 with Retry-After when the store cannot be reached; 500 when it refused (a retry would
+        fail the same way)."""
+        if isinstance(exc, RecordsUnavailable):
+            self.set_header("Retry-After", "1")
+            self._error(503, jsonrpc.INTERNAL_ERROR, f"Service Unavailable: {exc}; send the request again", request_id)
+            return
+        log.error("%s", exc)
+        self._error(500, jsonrpc.INTERNAL_ERROR, f"Internal error: {exc}", request_id)
 
     async def _session_for(self) -> HttpSession | None:
         """The session the request names; writes 400/404/503 and returns None when there is none."""
@@ -334,8 +340,8 @@ class McpHttp:
             return None
         try:
             http_session = await self.sessions.get(session_id)
-        except RecordsUnavailable as exc:
-            self._store_unavailable(exc)
+        except RecordsError as exc:
+            self._store_failed(exc)
             return None
         if http_session is None or http_session.owner != self.principal.subject:
             # Another principal's session is as unknown to this one as a session that never was.
@@ -467,8 +473,8 @@ class McpHttp:
             return
         try:
             await self.sessions.end(http_session.session_id)
-        except RecordsUnavailable as exc:
-            self._store_unavailable(exc)
+        except RecordsError as exc:
+            self._store_failed(exc)
             return
         self.set_status(204)
         self.clear_header("Content-Type")

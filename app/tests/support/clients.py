@@ -173,8 +173,8 @@ class RawHttp:
         content = body if isinstance(body, (bytes, str)) else json.dumps(body)
         return await self.client.post(self.url, content=content, headers=self.headers(**headers))
 
-    async def initialize(self) -> httpx.Response:
-        response = await self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": INIT_PARAMS})
+    async def initialize(self, params: dict[str, Any] | None = None) -> httpx.Response:
+        response = await self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params or INIT_PARAMS})
         self.session_id = response.headers.get("Mcp-Session-Id")
         await self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
         return response

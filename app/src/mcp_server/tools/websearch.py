@@ -12,11 +12,10 @@ import urllib.parse
 from typing import Any
 
 import orjson
-from pymongo.errors import PyMongoError
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..catalog import Catalog, Tool, ToolError
-from ..database import Database
+from ..database import STORE_ERRORS, Database, as_text, from_text
 
 NOT_CONFIGURED = ("Web search is not configured on this server: set MCP_WEB_SEARCH_URL to a "
                   "SearxNG-compatible JSON search endpoint (for example http://searxng:8080/search).")
@@ -56,18 +55,18 @@ class WebSearch:
             if doc["expires_at"] <= now:
                 await self.db.search_cache.delete_one({"_id": key, "expires_at": doc["expires_at"]})
                 return None
-            return doc["results"]
-        except PyMongoError:
+            return from_text(doc["results"])  # type: ignore[no-any-return]
+        except STORE_ERRORS:
             return None  # a cache miss; the search itself still works
 
     async def _store(self, key: str, query: str, results: list[dict[str, Any]], now: dt.datetime) -> None:
         expires = now + dt.timedelta(seconds=self.cache_seconds)
         try:
             await self.db.search_cache.replace_one(
-                {"_id": key}, {"query": query, "results": results, "fetched_at": now, "expires_at": expires},
-                upsert=True)
+                {"_id": key}, {"query": query, "results": as_text(results), "fetched_at": now, "expires_at": expires},
+                upsert=True)  # the provider's results as JSON text: their keys are the provider's
             await self.db.search_cache.delete_many({"expires_at": {"$lte": now}})
-        except PyMongoError:
+        except STORE_ERRORS:
             pass
 
     async def _fetch(self, query: str, limit: int) -> list[dict[str, Any]]:
