@@ -210,3 +210,30 @@ def test_mcp_param_values_are_literal_or_strict_base64():
         with pytest.raises(JsonRpcError) as caught:
             decode_param(bad, "Region")
         assert caught.value.code == -32020 and "Mcp-Param-Region" in caught.value.message
+
+
+def test_every_served_tool_schema_is_portable():
+    """The MCP Inspector's `--strict` check: a `type` that is a list (["string", "null"]) is legal JSON
+    Schema that one-type dialects (Gemini's function declarations) refuse; anyOf says the same."""
+    from mcp_server.catalog import Catalog
+    from mcp_server.tools import notes, websearch
+
+    catalog = Catalog(50)
+    notes.register(catalog, notes.NotesStore(None, 50))  # type: ignore[arg-type]  # never called here
+    websearch.register(catalog, websearch.WebSearch(None, "", 1, 0))  # type: ignore[arg-type]
+
+    def list_types(schema, path):
+        if isinstance(schema, dict):
+            if isinstance(schema.get("type"), list):
+                yield path
+            for key, value in schema.items():
+                yield from list_types(value, f"{path}.{key}")
+        elif isinstance(schema, list):
+            for index, value in enumerate(schema):
+                yield from list_types(value, f"{path}[{index}]")
+
+    described = catalog.list_tools(None)["tools"]
+    assert len(described) == 6
+    found = [p for tool in described for key in ("inputSchema", "outputSchema")
+             for p in list_types(tool.get(key), f"{tool['name']}.{key}")]
+    assert found == []

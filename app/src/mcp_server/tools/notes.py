@@ -320,7 +320,8 @@ def register(catalog: Catalog, store: NotesStore) -> None:
             "cursor": {"type": "string"}, "tag": {"type": "string"}}, "additionalProperties": False},
         output_schema={"type": "object", "properties": {
             "notes": {"type": "array", "items": _NOTE_SUMMARY},
-            "next_cursor": {"type": ["string", "null"]}}, "required": ["notes", "next_cursor"]},
+            # anyOf, not a list of types: clients that map schemas to a one-type dialect (Gemini) refuse those
+            "next_cursor": {"anyOf": [{"type": "string"}, {"type": "null"}]}}, "required": ["notes", "next_cursor"]},
         annotations={"title": "List notes", "readOnlyHint": True, "openWorldHint": False},
         handler=store.list))
     catalog.add_tool(Tool(
