@@ -7,6 +7,7 @@ connection and per session (MCP_RATE_LIMIT) come on top, in the transports."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from typing import Any
 
@@ -19,6 +20,15 @@ from .metrics import Metrics
 from .security import HostPolicy, KeyedRateLimits
 
 TOO_MANY_REFUSED = "Too Many Requests: too many refused requests from this address; wait before trying again"
+
+# CORS, for the origins the Origin allow-list admits (browser clients). What a page may send beyond the
+# CORS-safelisted headers, what it may read of an answer, and how long a preflight holds.
+CORS_REQUEST_HEADERS = frozenset({"authorization", "content-type", "accept", "mcp-protocol-version", "mcp-session-id",
+                                  "mcp-method", "mcp-name", "last-event-id"})
+CORS_PARAM_HEADER = re.compile(r"mcp-param-[a-z0-9-]+")  # SEP-2243's Mcp-Param-{Name}
+CORS_EXPOSED = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After"
+CORS_METHODS = "GET, POST, DELETE, OPTIONS"
+CORS_MAX_AGE = "600"
 
 
 class RequestGuards:
@@ -37,6 +47,14 @@ class RequestGuards:
         """Write an error response and return True if the request may not proceed (or an
         awaitable of that, when the answer needs a wait: new issuer keys, a ticket)."""
         request = handler.request
+        origin = request.headers.get("Origin")
+        if origin is not None and self.hosts.origin_allowed(origin):
+            # `*`, or the origin as the operator's allow-list admitted it
+            handler.set_header("Access-Control-Allow-Origin", "*" if self.hosts.any_origin else origin)
+            handler.set_header("Access-Control-Expose-Headers", CORS_EXPOSED)
+            handler.set_header("Vary", "Origin")
+        if request.method == "OPTIONS":
+            return self._preflight(handler, origin)
         if not self.hosts.host_allowed(request.headers.get("Host")):
             return self._refused(handler, 421, "host_not_allowed",
                                  "Misdirected Request: Host header is not in MCP_ALLOWED_HOSTS")
@@ -48,6 +66,24 @@ class RequestGuards:
         if isinstance(outcome, (Principal, Challenge)):
             return self._admit(handler, outcome)
         return self._refuse_later(handler, outcome)
+
+    def _preflight(self, handler: RequestHandler, origin: str | None) -> bool:
+        """A CORS preflight carries no credentials: it is answered from the Origin allow-list alone."""
+        if origin is None or not self.hosts.host_allowed(handler.request.headers.get("Host")) \
+                or not self.hosts.origin_allowed(origin):
+            return self._refused(handler, 403, "origin_not_allowed",
+                                 "Forbidden: a preflight from an Origin outside MCP_ALLOWED_ORIGINS")
+        asked = handler.request.headers.get("Access-Control-Request-Headers", "")
+        # named back only as far as they are headers of MCP: nothing else a client sent goes into an answer
+        names = [name for name in (part.strip().lower() for part in asked.split(","))
+                 if name in CORS_REQUEST_HEADERS or CORS_PARAM_HEADER.fullmatch(name)]
+        handler.set_header("Access-Control-Allow-Methods", CORS_METHODS)
+        handler.set_header("Access-Control-Allow-Headers", ", ".join(sorted(set(names) | CORS_REQUEST_HEADERS)))
+        handler.set_header("Access-Control-Max-Age", CORS_MAX_AGE)
+        handler.set_status(204)
+        handler.clear_header("Content-Type")
+        handler.finish()
+        return True
 
     async def _refuse_later(self, handler: RequestHandler, outcome: Awaitable[Outcome]) -> bool:
         return self._admit(handler, await outcome)

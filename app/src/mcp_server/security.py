@@ -72,6 +72,10 @@ class HostPolicy:
         self._origins = {o.lower().rstrip("/") for o in origins}
         self._any_origin = "*" in self._origins
 
+    @property
+    def any_origin(self) -> bool:
+        return self._any_origin
+
     def host_allowed(self, host_header: str | None) -> bool:
         if self._any_host:
             return True
