@@ -75,8 +75,10 @@ def test_a_header_that_breaks_a_rule_fails_the_connection_before_its_length_come
     sock, reader = handshake(server.port, TEST_TOKEN, 5)
     try:
         sock.sendall(bytes([0x80 | 0x40 | TEXT, 0x80 | 126]))  # RSV1 set; the 16-bit length never sent
+        frame = reader.frame()  # at once: not a 5 s timeout
+        assert frame.opcode == CLOSE and frame.close_code == 1002
         with pytest.raises(Closed):
-            reader.frame()  # the server's end of the connection, not a 5 s timeout
+            reader.frame()  # then the server's end of the connection
     finally:
         sock.close()
 

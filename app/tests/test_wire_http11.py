@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from mcp_server.wire.http11 import HEAD_SLICE, Refusal, Request, RequestReader, ResponseFraming
+from support.sans_io import fed
 
 CHUNKED_HEAD = b"POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 
@@ -19,13 +20,7 @@ def reader(max_head: int = 65536, max_body: int = 1 << 20) -> RequestReader:
 
 def requests_from(data: bytes, pieces: int = 0, **limits: int) -> list[Request]:
     r = reader(**limits)
-    out = []
-    step = pieces or len(data) or 1
-    for at in range(0, len(data), step):
-        r.receive_data(data[at:at + step])
-        while (request := r.next_request()) is not None:
-            out.append(request)
-    return out
+    return fed(r.receive_data, r.next_request, data, pieces)
 
 
 def refusal_of(data: bytes, **limits: int) -> Refusal:

@@ -118,9 +118,6 @@ def build(settings: Settings) -> Server:
                  {"auth": auth}),
             *probes,
         ],
-        websocket_max_message_size=settings.max_message_bytes,
-        websocket_ping_interval=settings.ws_ping_seconds or None,
-        websocket_ping_timeout=settings.ws_ping_seconds or None,  # Tornado caps it at the interval
         log_function=logs.log_request,
         compress_response=False,
         xheaders=False,

@@ -8,8 +8,8 @@ off and on again for each response and arms an idle timer per request: most of w
 holds the framing rules): it owns the buffers, the timers, the flow control and the upgrade
 hand-off, and gives every request to the server's delegate (`FastHttp`: POST /mcp to the lean
 handler, the rest to the Tornado Application) through the `HTTPConnection` calls (`write_headers`,
-`write`, `finish`, `set_close_callback`, `detach`). A WebSocket upgrade detaches the transport to
-the frame layer (`ws_frames`).
+`write`, `finish`, `set_close_callback`). After a WebSocket upgrade's 101 the handler hands the
+transport over to a `ws_connection.WebSocketConnection`.
 
 What one client can take is bounded here:
 - memory: reading stops while more than `BUFFERED_LIMIT` bytes wait unparsed, and no further
@@ -37,7 +37,7 @@ from tornado.iostream import IOStream, StreamClosedError
 
 from .transport_end import TransportEnd
 from .wire.http11 import CONTINUE, Refusal, Request, RequestReader, ResponseFraming
-from .ws_frames import TransportStream
+from .ws_connection import WebSocketConnection
 
 log = logging.getLogger("mcp_server.http")
 app_log = logging.getLogger("tornado.application")
@@ -158,11 +158,16 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             self.transport.pause_reading()  # type: ignore[union-attr]
 
     def eof_received(self) -> bool:
-        """The client sent all it will (a half-close): what it sent is still answered, then the
-        connection ends."""
+        """The client sent all it will. An answer in progress is told, as when the connection closes
+        (a client that closes a response stream cancels its request, and a server cannot tell a
+        half-close from a close); the transport stays open for what is still written, the requests
+        already received are answered, then the connection ends."""
         self._eof = True
+        callback, self._close_callback = self._close_callback, None
+        if callback is not None:
+            callback()
         self._serve()
-        return True  # keep the transport open for the answers
+        return True
 
     def resume_writing(self) -> None:
         super().resume_writing()
@@ -357,8 +362,9 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
     def set_close_callback(self, callback: Any) -> None:
         self._close_callback = callback
 
-    def detach(self) -> TransportStream:  # type: ignore[override]
-        """Hands the connection to the WebSocket frame layer (after the 101 was written)."""
+    def hand_over(self, websocket: WebSocketConnection) -> None:
+        """Hands the transport to a WebSocket, after the 101 was written, with what arrived after
+        the upgrade request."""
         assert self.transport is not None
         self._detached = True
         self._close_callback = None
@@ -366,13 +372,13 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             self._timer.cancel()
         self.server.connections.discard(self)
         self._counted = False  # the WebSocket's end counts it, and holds nothing of this object
-        stream = TransportStream(self.transport, self._reader.after_upgrade(), on_lost=self.server.connection_gone)
+        early = self._reader.after_upgrade()
         self._reader = _NO_READER  # the handler keeps this object for the WebSocket's life: not its parser
-        self.transport.set_protocol(stream)
+        self.transport.set_protocol(websocket)
+        websocket.adopt(self.transport, early, self.server.connection_gone)
         if self._reading_paused:
             self._reading_paused = False
             self.transport.resume_reading()
-        return stream
 
     # --- the connection as the server sees it ---------------------------------------------------
 

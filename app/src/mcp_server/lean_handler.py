@@ -20,7 +20,6 @@ from typing import Any
 
 import tornado
 from tornado import escape, httputil
-from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
 app_log = logging.getLogger("tornado.application")
@@ -45,7 +44,7 @@ class _Date:
 
 
 class ResponseHeaders(dict):  # type: ignore[type-arg]
-    """Response headers as HTTP1Connection.write_headers reads them; names are given in
+    """Response headers as the connection's write_headers reads them (http1.py); names are given in
     canonical form, so a plain dict serves."""
 
     def get_all(self) -> Any:
@@ -58,7 +57,7 @@ class LeanRequest:
     __slots__ = ("method", "path", "headers", "body", "connection", "_start")
 
     def __init__(self, start_line: httputil.RequestStartLine, headers: httputil.HTTPHeaders,
-                 connection: HTTP1Connection):
+                 connection: httputil.HTTPConnection):
         self.method = start_line.method
         self.path = start_line.path.partition("?")[0]
         self.headers = headers

@@ -1,5 +1,5 @@
 """What both ends of the server built on asyncio transports share (http1.Http1Connection and, after
-an upgrade, ws_frames.TransportStream): whether the connection is closed, a future for when it is
+an upgrade, ws_connection.WebSocketConnection): whether the connection is closed, a future for when it is
 gone, writes that report when the transport's buffer has room again, a bound on what a client that
 reads nothing can make the server buffer, and a close that sends what is buffered first but does
 not wait forever for a client that reads nothing."""

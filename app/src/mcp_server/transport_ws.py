@@ -1,19 +1,20 @@
 """MCP over WebSocket: subprotocol `mcp`, one JSON-RPC message per text frame.
 
-The first message decides the connection's MCP era: `initialize` begins a 2025 session; a
-request whose `_meta` names 2026-07-28 makes every message of the connection a stateless one.
+The handler is a plain RequestHandler: the guards, then the handshake's rules (wire.websocket), the
+101, and the transport handed over to a WebSocketConnection (ws_connection.py), which gives it each
+text message as bytes. The first message decides the connection's MCP era: `initialize` begins a
+2025 session; a request whose `_meta` names 2026-07-28 makes every message of the connection a
+stateless one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
-from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
-from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from . import jsonrpc
 from .auth import Challenge, Principal
@@ -22,7 +23,8 @@ from .engine import Engine, is_pending
 from .guards import RequestGuards
 from .security import RateLimiter
 from .tickets import TicketsUnavailable
-from .ws_frames import OwnFramesProtocol
+from .wire import websocket
+from .ws_connection import WebSocketConnection
 
 log = logging.getLogger("mcp_server.websocket")
 
@@ -32,11 +34,10 @@ TRANSPORT = "websocket"
 GOING_AWAY = 1001
 POLICY_VIOLATION = 1008
 UNSUPPORTED_DATA = 1003
-TEXT_OPCODE = 0x1
 CLOSE_HANDSHAKE_SECONDS = 2.0
 
 
-class McpWebSocket(WebSocketHandler):
+class McpWebSocket(RequestHandler):
     """One WebSocket connection = one MCP conversation (a 2025 session or stateless 2026-07-28)."""
 
     core: Core
@@ -52,84 +53,78 @@ class McpWebSocket(WebSocketHandler):
         self._metrics = core.metrics
         self._closed = False
         self._close_waiter: asyncio.Future[None] | None = None  # created when draining
-        self._write_frame: Callable[..., Any] | None = None
+        self.ws: WebSocketConnection | None = None  # once upgraded
 
-    # Not a coroutine itself: Tornado awaits what it returns, and the connection's whole receive
-    # loop runs under this frame, so an extra coroutine here would be resumed on every frame read.
-    def get(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:  # type: ignore[override]
+    def get(self) -> Awaitable[None] | None:
         refused = self.guards.refuse(self, websocket=True)
         if refused is True:
             return None
         if refused is not False:
-            return self._get_later(refused, *args, **kwargs)  # type: ignore[arg-type]
-        return self._upgrade(*args, **kwargs)
+            return self._get_later(refused)  # type: ignore[arg-type]
+        self._upgrade()
+        return None
 
-    async def _get_later(self, refused: Awaitable[bool], *args: Any, **kwargs: Any) -> None:
+    async def _get_later(self, refused: Awaitable[bool]) -> None:
         if not await refused:
-            upgrading = self._upgrade(*args, **kwargs)
-            if upgrading is not None:
-                await upgrading
+            self._upgrade()
 
-    def _upgrade(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:
+    def _upgrade(self) -> None:
         if self.core.draining:
             self._metrics.rejected.labels("shutting_down").inc()
             self.set_status(503)
             self.set_header("Retry-After", "1")
             self.finish("server is shutting down\n")
-            return None
-        return super().get(*args, **kwargs)
-
-    def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
-        protocol = super().get_websocket_protocol()
-        if isinstance(protocol, WebSocketProtocol13):
-            return OwnFramesProtocol(self, False, protocol.params)
-        return protocol
-
-    def check_origin(self, origin: str) -> bool:
-        return self.guards.hosts.origin_allowed(origin)
-
-    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
-        return SUBPROTOCOL if SUBPROTOCOL in subprotocols else None  # never a ticket's
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        self.set_nodelay(True)
-        # write_message() wraps every write in a new task so that its future may be awaited; we never
-        # await it, so frames go straight to the protocol's frame writer when this Tornado has one
-        # and no compression was negotiated (a write to a closed connection raises StreamClosedError, which send() drops).
-        connection = self.ws_connection
-        writer = getattr(connection, "_write_frame", None)
-        self._write_frame = writer if writer is not None and getattr(connection, "_compressor", None) is None else None
+            return
+        headers = self.request.headers
+        problem = websocket.handshake_problem(headers)
+        if problem is not None:
+            status, message = problem
+            self._metrics.rejected.labels("bad_upgrade").inc()
+            self.set_status(status)
+            if status == 426:
+                self.set_header("Sec-WebSocket-Version", websocket.VERSION)
+            self.finish(message + "\n")
+            return
+        self.set_status(101)
+        self.set_header("Upgrade", "websocket")
+        self.set_header("Connection", "Upgrade")
+        self.set_header("Sec-WebSocket-Accept", websocket.accept_value(headers["Sec-WebSocket-Key"]))
+        if SUBPROTOCOL in websocket.offered_subprotocols(headers):
+            self.set_header("Sec-WebSocket-Protocol", SUBPROTOCOL)  # never a ticket's
+        self.finish()
+        settings = self.guards.settings
+        self.ws = WebSocketConnection(self, settings.max_message_bytes, settings.ws_ping_seconds or None,
+                                      settings.ws_ping_seconds or None)
         self._metrics.connections.labels(TRANSPORT).inc()
         self._metrics.sessions.labels(TRANSPORT).inc()
         self.core.lifecycle.needs_goodbye(self)
+        self.request.connection.hand_over(self.ws)
+
+    def close(self, code: int | None = None, reason: str = "") -> None:
+        if self.ws is not None:
+            self.ws.close(code, reason)
 
     # --- Channel ------------------------------------------------------------
 
     def send(self, message: dict[str, Any] | list[dict[str, Any]]) -> None:
-        connection = self.ws_connection
-        if connection is None or connection.is_closing():
+        ws = self.ws
+        if ws is None or ws.is_closing():
             return
         self._metrics.message_out(TRANSPORT, jsonrpc.message_count(message))
-        data = jsonrpc.encode(message)  # UTF-8: goes out as a text frame as it is
-        try:
-            if self._write_frame is not None:
-                self._write_frame(True, TEXT_OPCODE, data)
-            else:
-                self.write_message(data)
-        except (WebSocketClosedError, StreamClosedError):
-            pass
+        ws.send_text(jsonrpc.encode(message))  # UTF-8: goes out as a text frame as it is
 
     def end_stream(self) -> None:
         return None  # a WebSocket has no per-request stream to end
 
     # --- incoming ------------------------------------------------------------
 
-    def on_message(self, message: str | bytes) -> None:
+    def on_binary(self, message: bytes) -> None:
+        self._metrics.message_in(TRANSPORT)
+        self.close(UNSUPPORTED_DATA, "binary frames are not supported; send JSON-RPC as text")
+
+    def on_text(self, message: bytes) -> None:
         metrics = self._metrics
         metrics.message_in(TRANSPORT)
-        if isinstance(message, bytes):
-            self.close(UNSUPPORTED_DATA, "binary frames are not supported; send JSON-RPC as text")
-            return
         if not self.limiter.allow() or not self.guards.principal_allows(self.principal, self.request.remote_ip):
             metrics.error(jsonrpc.RATE_LIMITED)
             self._reject_over_limit(message)
@@ -179,7 +174,7 @@ class McpWebSocket(WebSocketHandler):
         if answer is not None:
             self.send(answer)
 
-    def _reject_over_limit(self, message: str) -> None:
+    def _reject_over_limit(self, message: bytes) -> None:
         # Answer a request so the client knows why; notifications are dropped (they expect no answer).
         try:
             value = jsonrpc.decode(message, self._max_depth)
@@ -191,7 +186,7 @@ class McpWebSocket(WebSocketHandler):
                 f"Rate limit exceeded: at most {self.limiter.rate:g} messages per second per connection and "
                 f"{self.guards.principal_limits.rate:g} per principal"))
 
-    def on_close(self) -> None:
+    def on_closed(self, code: int | None, reason: str) -> None:
         self._closed = True
         if self._close_waiter is not None and not self._close_waiter.done():
             self._close_waiter.set_result(None)
