@@ -27,7 +27,8 @@ cat <<TEXT
 The MCP server is up (KUBECONFIG=$KUBECONFIG):
   WebSocket:        ws://$node/mcp        (subprotocol "mcp")
   Streamable HTTP:  http://$node/mcp
-  Health:           http://$node/health   Ready: http://$node/ready   Metrics: http://$node/metrics
+  Health:           http://$node/health   Ready: http://$node/ready
+  Metrics (port 9090, never published): $kubectl get --raw /api/v1/namespaces/mcp-server/pods/POD:9090/proxy/metrics
 Its bearer token:
   TOKEN=\$($kubectl -n mcp-server get secret mcp-server-auth -o jsonpath='{.data.tokens}' | base64 -d | head -1)
 Call it, for example:
