@@ -127,3 +127,20 @@ def test_frames_sent_with_the_upgrade_request_are_answered(server):
         assert next(f.payload for f in frames if f.opcode == PONG) == b"early"
     finally:
         sock.close()
+
+
+def test_a_message_near_the_size_limit_arriving_in_pieces_is_answered(make_server):
+    """A frame still arriving is never a reason to stop reading (it could then never end)."""
+    server = make_server(MCP_MAX_MESSAGE_BYTES=str(2 * 1024 * 1024))
+    server.wait_ready()
+    padding = "x" * (2 * 1024 * 1024 - 200)
+    message = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "ping", "params": {"_meta": {"pad": padding}}}).encode()
+    sock, reader = handshake(server.port, TEST_TOKEN, 10)
+    try:
+        data = encode(TEXT, message, mask=b"wxyz")
+        for at in range(0, len(data), 65536):
+            sock.sendall(data[at:at + 65536])
+        answer = reader.frame()
+        assert answer.opcode == TEXT and b'"id":7' in answer.payload
+    finally:
+        sock.close()

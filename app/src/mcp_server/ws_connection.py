@@ -2,8 +2,9 @@
 `wire.websocket`, once the handler has written the 101 and the HTTP connection has handed the
 transport over (http1.Http1Connection.hand_over).
 
-It holds what the core does not: the transport, flow control (no frame is read while the client is
-not reading its answers, and reading stops while unread bytes pile up), the close handshake (a
+It holds what the core does not: the transport, flow control (no frame is read, and reading stops,
+while the client is not reading its answers; otherwise what waits is one frame still arriving,
+bounded by the size limit), the close handshake (a
 close frame the client sends is echoed; one the server sends waits CLOSE_WAIT_SECONDS for the
 client's before the socket is dropped), pings every `ping_interval` with the connection closed when
 a pong does not come within `ping_timeout`, and the linger after failing a connection (1002, 1007,
@@ -26,7 +27,6 @@ from .wire.websocket import (BINARY, CLOSE, PING, PONG, TEXT, Failure, FrameRead
 
 CLOSE_WAIT_SECONDS = 5.0  # after our close frame, how long the client has to send its own
 LINGER_SECONDS = 2.0
-BUFFERED_LIMIT = 1 << 20  # unread bytes held beyond a frame in progress; more pauses reading
 KEEPALIVE_TIMEOUT = 1011  # as the websockets library closes when a ping goes unanswered
 
 
@@ -137,8 +137,7 @@ class WebSocketConnection(TransportEnd):
                 return
             elif opcode == BINARY:
                 endpoint.on_binary(payload)
-        if reader.buffered > BUFFERED_LIMIT:
-            self._pause_reading()
+        # what is left is at most one frame still arriving, which the size limit bounds
 
     def _pause_reading(self) -> None:
         if not self._reading_paused and not self._closed:
