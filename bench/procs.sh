@@ -125,7 +125,7 @@ start_ferretdb() {
 # STORE is MCP_SESSION_STORE (mongodb, the default, or memory). Sets started_pid.
 start_ours() {
   MCP_HOST=127.0.0.1 MCP_PORT="$3" MONGODB_URI="mongodb://127.0.0.1:$fdb_port/" MONGODB_DATABASE=bench \
-  MCP_AUTH_DISABLED=true MCP_RATE_LIMIT=0 MCP_PRINCIPAL_RATE_LIMIT=0 MCP_LOG_LEVEL=warning MCP_LOG_FORMAT=text \
+  MCP_AUTH_DISABLED=true MCP_RATE_LIMIT=0 MCP_PRINCIPAL_RATE_LIMIT=0 MCP_METRICS_PORT=0 MCP_LOG_LEVEL=warning MCP_LOG_FORMAT=text \
   MCP_CONFORMANCE_FIXTURES=true MCP_DRAIN_SECONDS=0 MCP_SHUTDOWN_TIMEOUT_SECONDS=1 \
   MCP_SESSION_STORE="${4:-mongodb}" \
     start "$1" "$2" "$PY" -m mcp_server

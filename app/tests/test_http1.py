@@ -12,6 +12,8 @@ import socket
 import time
 from collections.abc import Callable
 
+import pytest
+
 from support.processes import TEST_TOKEN
 from support.raw_http import answer_then_end, exchange
 
@@ -144,3 +146,18 @@ def test_a_request_without_a_usable_host_is_400_and_nothing_is_logged_as_an_erro
                          (b"GET /health HTTP/1.1\r\nHost: 127 .0.0.1\r\n\r\n", "Invalid Host header: '127 .0.0.1'\n")):
         assert refusal(server.port, raw) == ("HTTP/1.1 400 Bad Request", message)
     assert "Uncaught exception" not in server.log()
+
+
+def test_a_port_that_is_taken_fails_the_start_naming_the_setting(mongodb_uri):
+    from support.processes import McpServerProcess
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = McpServerProcess(mongodb_uri, "unused", MCP_METRICS_PORT=str(port))
+        try:
+            server.start()  # the MCP port may open first
+        except RuntimeError:
+            pass
+        assert server.proc is not None and server.proc.wait(20) == 2
+    assert f"MCP_METRICS_PORT: cannot listen on 127.0.0.1:{port}: Address already in use" in server.log()

@@ -47,7 +47,11 @@ async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -
 def listen(server: Server, name: str, delegate: Any, port: int, reuse_port: bool) -> Http1Server:
     settings, metrics = server.settings, server.core.metrics
     http = Http1Server(delegate, limits=connection_limits(settings), xheaders=False, refused=metrics.refused)
-    http.listen(port, settings.host, reuse_port=reuse_port)
+    try:
+        http.listen(port, settings.host, reuse_port=reuse_port)
+    except OSError as exc:
+        variable = "MCP_PORT" if name == "mcp" else "MCP_METRICS_PORT"
+        raise ConfigError(f"{variable}: cannot listen on {settings.host}:{port}: {exc.strerror}") from None
     metrics.count_open(name, lambda: http.open_count)
     return http
 
@@ -110,10 +114,14 @@ def run_server(settings: Settings, process: int | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         await serve(build(settings), stop, reuse_port=process is not None)
 
-    if uvloop is not None:
-        uvloop.run(run())
-    else:
-        asyncio.run(run())
+    try:
+        if uvloop is not None:
+            uvloop.run(run())
+        else:
+            asyncio.run(run())
+    except ConfigError as exc:
+        print(f"mcp-server: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
