@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_server.wire.http11 import HEAD_SLICE, Refusal, Request, RequestReader, ResponseFraming
+from tornado.httputil import HTTPHeaders
+
+from mcp_server.wire.http11 import HEAD_SLICE, Headers, Refusal, Request, RequestReader, ResponseFraming
 from support.sans_io import fed
 
 CHUNKED_HEAD = b"POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -35,7 +37,8 @@ def refusal_of(data: bytes, **limits: int) -> Refusal:
 def test_a_request_is_read_whole_with_its_headers_in_order():
     [request] = requests_from(b"POST /mcp?x=1 HTTP/1.1\r\nHost: a\r\nX-Two: 1 \r\nx-two: 2\r\nContent-Length: 2\r\n\r\n{}")
     assert (request.method, request.target, request.version, request.body) == ("POST", "/mcp?x=1", "HTTP/1.1", b"{}")
-    assert request.headers == [("Host", "a"), ("X-Two", "1"), ("x-two", "2"), ("Content-Length", "2")]
+    assert request.headers.fields == [("Host", "a"), ("X-Two", "1"), ("x-two", "2"), ("Content-Length", "2")]
+    assert request.headers["x-TWO"] == "1,2" and request.headers.get("content-length") == "2" and "HOST" in request.headers
     assert request.keep_alive and not request.upgrade
 
 
@@ -126,7 +129,7 @@ def test_a_head_over_the_limit_is_refused_before_it_ends():
 def test_a_head_just_under_the_limit_is_read():
     head = b"GET / HTTP/1.1\r\nX: " + b"a" * (65536 - HEAD_SLICE - 40) + b"\r\n\r\n"
     [request] = requests_from(head, pieces=1000)
-    assert len(request.header("x")) == 65536 - HEAD_SLICE - 40
+    assert len(request.headers["x"]) == 65536 - HEAD_SLICE - 40
 
 
 def test_expect_100_continue_is_wanted_once_when_the_body_has_not_come():
@@ -148,7 +151,7 @@ def test_an_upgrade_request_ends_http_and_keeps_what_follows():
 
 def test_trailer_fields_are_read_and_dropped():
     [request] = requests_from(CHUNKED_HEAD + b"2\r\nhi\r\n0\r\nX-Trailer: t\r\n\r\n")
-    assert request.body == b"hi" and request.header("x-trailer") is None
+    assert request.body == b"hi" and "x-trailer" not in request.headers
 
 
 def test_http10_keeps_alive_only_when_asked():
@@ -158,32 +161,32 @@ def test_http10_keeps_alive_only_when_asked():
 
 
 def framing(method: str = "POST", version: str = "HTTP/1.1", keep_alive: bool = True) -> ResponseFraming:
-    return ResponseFraming(Request(method, "/", version, [], b"", keep_alive, False), keep_alive)
+    return ResponseFraming(Request(method, "/", version, Headers([]), b"", keep_alive, False), keep_alive)
 
 
 def test_an_answer_of_unknown_length_is_chunked_on_http11():
     f = framing()
-    out = f.head(200, "OK", {"Content-Type": "text/event-stream"}) + f.body(b"abc") + f.end()
+    out = f.head(200, "OK", HTTPHeaders({"Content-Type": "text/event-stream"})) + f.body(b"abc") + f.end()
     assert out == (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
                    b"3\r\nabc\r\n0\r\n\r\n")
 
 
 def test_an_answer_says_how_the_connection_goes_on():
-    assert b"\r\nConnection: close\r\n" in framing(keep_alive=False).head(200, "OK", {"Content-Length": "0"})
-    assert b"\r\nConnection: Keep-Alive\r\n" in framing(version="HTTP/1.0").head(200, "OK", {"Content-Length": "0"})
+    assert b"\r\nConnection: close\r\n" in framing(keep_alive=False).head(200, "OK", HTTPHeaders({"Content-Length": "0"}))
+    assert b"\r\nConnection: Keep-Alive\r\n" in framing(version="HTTP/1.0").head(200, "OK", HTTPHeaders({"Content-Length": "0"}))
 
 
 def test_content_length_is_held_to_exactly():
     f = framing()
-    f.head(200, "OK", {"Content-Length": "3"})
+    f.head(200, "OK", HTTPHeaders({"Content-Length": "3"}))
     with pytest.raises(ValueError, match="more data than Content-Length"):
         f.body(b"abcd")
     short = framing()
-    short.head(200, "OK", {"Content-Length": "3"}, b"ab")
+    short.head(200, "OK", HTTPHeaders({"Content-Length": "3"}), b"ab")
     with pytest.raises(ValueError, match="1 bytes less"):
         short.end()
 
 
 def test_a_header_that_would_split_the_answer_is_refused():
     with pytest.raises(ValueError, match="CR or LF"):
-        framing().head(200, "OK", {"X": "a\r\nSet-Cookie: b"})
+        framing().head(200, "OK", HTTPHeaders({"X": "a\r\nSet-Cookie: b"}))

@@ -23,7 +23,7 @@ log = logging.getLogger("mcp_server")
 async def serve(server: Server, stop: asyncio.Event, reuse_port: bool = False) -> None:
     settings = server.settings
     http = listen(server, "mcp", server.http, settings.port, reuse_port)
-    scrape = (listen(server, "metrics", server.metrics_app, settings.metrics_port, reuse_port)
+    scrape = (listen(server, "metrics", server.metrics_http, settings.metrics_port, reuse_port)
               if settings.metrics_port else None)
     sweeper = PeriodicCallback(server.sessions.end_idle, 60_000)
     sweeper.start()

@@ -77,7 +77,7 @@ class Server:
     sessions: HttpSessions
     app: Application
     http: FastHttp  # what the HTTPServer serves: POST /mcp on the fast path, the rest by `app`
-    metrics_app: Application  # what MCP_METRICS_PORT serves: /metrics, /health, /ready
+    metrics_http: FastHttp  # what MCP_METRICS_PORT serves: /metrics, /health, /ready (no fast path)
     feed: ChangeFeed | None  # changes shared with the other replicas
 
 
@@ -123,4 +123,4 @@ def build(settings: Settings) -> Server:
         xheaders=False,
     )
     return Server(settings, core, db, guards, sessions, app, FastHttp(app, MCP_PATH, core, guards, sessions),
-                  metrics_app, feed)
+                  FastHttp(metrics_app, None, core, guards, sessions), feed)

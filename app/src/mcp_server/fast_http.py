@@ -20,16 +20,31 @@ from .guards import RequestGuards
 from .http_sessions import HttpSessions
 from .lean_handler import LeanHandler, LeanRequest
 from .transport_http import McpHttp
+from .wire.http11 import Headers
 
 
 class LeanStreamableHttp(McpHttp, LeanHandler):
     """/mcp on the fast path."""
 
 
-class FastHttp(httputil.HTTPServerConnectionDelegate):
-    """POST `path` to the lean handler; everything else to `app`."""
+def tornado_headers(headers: Headers) -> httputil.HTTPHeaders:
+    """The connection's headers as the Tornado Application takes them (llhttp has checked each)."""
+    converted = httputil.HTTPHeaders()
+    seen = set()
+    for name, value in headers.fields:
+        lowered = name.lower()
+        if lowered in seen:
+            converted.add(name, value)
+        else:
+            seen.add(lowered)
+            converted[name] = value
+    return converted
 
-    def __init__(self, app: Application, path: str, core: Core, guards: RequestGuards, sessions: HttpSessions):
+
+class FastHttp(httputil.HTTPServerConnectionDelegate):
+    """POST `path` to the lean handler; everything else to `app` (with no `path`, everything)."""
+
+    def __init__(self, app: Application, path: str | None, core: Core, guards: RequestGuards, sessions: HttpSessions):
         self.app = app
         self.path = path
         self.log_function = app.log_request
@@ -41,7 +56,7 @@ class FastHttp(httputil.HTTPServerConnectionDelegate):
     def on_close(self, server_conn: object) -> None:
         self.app.on_close(server_conn)
 
-    def takes(self, start_line: httputil.RequestStartLine, headers: httputil.HTTPHeaders) -> bool:
+    def takes(self, start_line: httputil.RequestStartLine, headers: Headers) -> bool:
         return (start_line.method == "POST" and start_line.path.partition("?")[0] == self.path
                 and headers.get("Upgrade", "").lower() != "websocket")
 
@@ -60,13 +75,13 @@ class _Choose(httputil.HTTPMessageDelegate):
         self.chunks: list[bytes] = []
 
     def headers_received(self, start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
-                         headers: httputil.HTTPHeaders) -> Awaitable[None] | None:
+                         headers: Headers) -> Awaitable[None] | None:  # type: ignore[override]
         assert isinstance(start_line, httputil.RequestStartLine)
         if self.fast.takes(start_line, headers):
-            self.request = LeanRequest(start_line, headers, self.request_conn)  # type: ignore[arg-type]
+            self.request = LeanRequest(start_line, headers, self.request_conn)
             return None
         self.delegate = self.fast.app.start_request(self.server_conn, self.request_conn)
-        return self.delegate.headers_received(start_line, headers)
+        return self.delegate.headers_received(start_line, tornado_headers(headers))
 
     def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         if self.delegate is not None:

@@ -225,15 +225,11 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         self._phase = "answering"
         self._request = request
         self._framing = None
-        headers = httputil.HTTPHeaders()
-        for name, value in request.headers:
-            if name in headers:
-                headers.add(name, value)
-            else:
-                headers[name] = value
         start_line = httputil.RequestStartLine(request.method, request.target, request.version)
         delegate = self.server.start_request(self, self)
-        started = delegate.headers_received(start_line, headers)
+        # wire.http11.Headers, not Tornado's HTTPHeaders: the delegate (fast_http) makes those for the
+        # requests that go to the Tornado Application
+        started = delegate.headers_received(start_line, request.headers)  # type: ignore[arg-type]
         if started is not None:
             asyncio.ensure_future(self._after(started, lambda: self._deliver(delegate, request.body)))
             return

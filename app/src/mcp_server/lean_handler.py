@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -56,7 +56,7 @@ class LeanRequest:
 
     __slots__ = ("method", "path", "headers", "body", "connection", "_start")
 
-    def __init__(self, start_line: httputil.RequestStartLine, headers: httputil.HTTPHeaders,
+    def __init__(self, start_line: httputil.RequestStartLine, headers: Mapping[str, str],
                  connection: httputil.HTTPConnection):
         self.method = start_line.method
         self.path = start_line.path.partition("?")[0]
