@@ -367,6 +367,9 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         if self._timer is not None:
             self._timer.cancel()
         self.server.connections.discard(self)
+        if self._closed:  # the client went while the 101 was written: the WebSocket is over already
+            websocket.connection_lost(None)
+            return
         self._counted = False  # the WebSocket's end counts it, and holds nothing of this object
         early = self._reader.after_upgrade()
         self._reader = _NO_READER  # the handler keeps this object for the WebSocket's life: not its parser
