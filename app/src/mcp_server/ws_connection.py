@@ -17,6 +17,7 @@ end of the connection.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 from .transport_end import TransportEnd
@@ -55,10 +56,11 @@ class WebSocketConnection(TransportEnd):
         self.close_code: int | None = None  # the client's, when it closed
         self.close_reason = ""
 
-    def adopt(self, transport: asyncio.Transport, early: bytes, on_lost: object) -> None:
-        """Takes the transport the HTTP connection handed over, with what arrived after the upgrade."""
+    def adopt(self, transport: asyncio.Transport, early: bytes, on_lost: Callable[[], None]) -> None:
+        """Takes the transport the HTTP connection handed over, with what arrived after the upgrade;
+        `on_lost` is called when the socket is gone."""
         self.transport = transport
-        self._on_lost = on_lost  # type: ignore[assignment]
+        self._on_lost = on_lost
         if self._ping_interval:
             self._ping_timer = self._loop.call_later(self._ping_interval, self._ping)
         if early:
