@@ -58,7 +58,7 @@ class RequestGuards:
         if not self.hosts.host_allowed(request.headers.get("Host")):
             return self._refused(handler, 421, "host_not_allowed",
                                  "Misdirected Request: Host header is not in MCP_ALLOWED_HOSTS")
-        if not self.hosts.origin_allowed(request.headers.get("Origin")):
+        if not self.hosts.origin_allowed(origin):
             return self._refused(handler, 403, "origin_not_allowed",
                                  "Forbidden: Origin is not in MCP_ALLOWED_ORIGINS")
         outcome = self.auth.authenticate(request.headers.get("Authorization"),
