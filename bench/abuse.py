@@ -39,36 +39,36 @@ P99_TARGET_MS = 50.0
 POST = b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
 
+def keep_sending(sock: socket.socket, data: bytes, deadline: float, times: int | None = None) -> None:
+    """Sends `data` again and again until `deadline` (at most `times` times, then holds the connection
+    open): a send the server does not take within the socket's timeout is tried again; a connection
+    the server closed ends it."""
+    sent = 0
+    while time.monotonic() < deadline:
+        if times is not None and sent >= times:
+            time.sleep(0.1)
+            continue
+        try:
+            sock.sendall(data)
+            sent += 1
+        except socket.timeout:
+            continue
+        except OSError:
+            return  # refused and closed
+
+
 def chunked(port: int, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
         sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffff\r\n")
-        piece = b"x" * 65536
-        while time.monotonic() < deadline:
-            try:
-                sock.sendall(piece)
-            except socket.timeout:
-                continue
-            except OSError:
-                return  # refused and closed
+        keep_sending(sock, b"x" * 65536, deadline)
 
 
 def pipeline(port: int, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        burst, sent = POST * 500, 0
-        while time.monotonic() < deadline:
-            if sent < 60_000:
-                try:
-                    sock.sendall(burst)
-                    sent += 500
-                except socket.timeout:
-                    pass
-                except OSError:
-                    return
-            else:
-                time.sleep(0.1)
+        keep_sending(sock, POST * 500, deadline, times=60_000 // 500)
 
 
 def slow_heads(port: int, seconds: float) -> None:
@@ -93,14 +93,8 @@ def websocket(port: int, seconds: float) -> None:
     sock, _reader = handshake(port, TEST_TOKEN, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     frames = encode(TEXT, b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}', mask=b"abcd") * 500
-    while time.monotonic() < deadline:
-        try:
-            sock.sendall(frames)
-        except socket.timeout:
-            pass
-        except OSError:
-            return
-    sock.close()
+    with sock:
+        keep_sending(sock, frames, deadline)
 
 
 ATTACKS = {"chunked": chunked, "pipeline": pipeline, "slow heads": slow_heads, "websocket": websocket}

@@ -10,11 +10,10 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 
 import pytest
 
-from support.processes import TEST_TOKEN
+from support.processes import TEST_TOKEN, wait_for
 
 from fuzz.ws_frames import TEXT, encode, handshake
 
@@ -22,13 +21,6 @@ MIB = 1024
 RSS_GROWTH_LIMIT_KIB = 10 * MIB
 UNAUTHENTICATED_POST = (b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                         b"Content-Length: 2\r\n\r\n{}")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not met within {timeout} s"
-        time.sleep(0.02)
 
 
 def health(port: int) -> bytes:

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
-import time
-from collections.abc import Callable
 
-import pytest
-
-from support.processes import TEST_TOKEN
+from support.processes import TEST_TOKEN, wait_for
 from support.raw_http import answer_then_end, exchange
 
 LIST = json.dumps({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": {
@@ -75,13 +71,6 @@ def test_connection_close_is_honoured(server):
 def test_an_http10_request_without_keep_alive_ends_the_connection(server):
     received = answer_then_end(server.port, post(server.port, version="HTTP/1.0"))
     assert received.startswith(b"HTTP/1.1 200 OK\r\n") and b"Keep-Alive" not in received
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def refusal(port: int, raw: bytes) -> tuple[str, str]:

@@ -49,13 +49,14 @@ OVER_CAPACITY = Refusal(503, "Service Unavailable", "too many open connections: 
 
 @dataclasses.dataclass(frozen=True)
 class ConnectionLimits:
+    """What one connection may take (the settings' values, config.py; see the module's docstring)."""
+
+    max_body: int
+    head_timeout: float
+    body_timeout: float
+    idle_timeout: float
+    max_connections: int
     max_head: int = 65536
-    max_body: int = 100 * 1024 * 1024
-    head_timeout: float = 10.0
-    body_timeout: float = 60.0
-    idle_timeout: float = 620.0
-    max_connections: int = 16384
-    keep_alive: bool = True
 
 
 class RequestContext:
@@ -73,12 +74,12 @@ class Http1Server(HTTPServer):
     by `Http1Connection`. `refused(reason)` is told each connection or request refused before
     the delegate saw it (for the metrics)."""
 
-    def initialize(self, request_callback: Any, *, limits: ConnectionLimits | None = None,  # type: ignore[override]
+    def initialize(self, request_callback: Any, *, limits: ConnectionLimits,  # type: ignore[override]
                    refused: Callable[[str], None] | None = None, **kwargs: Any) -> None:
         if kwargs.get("ssl_options") is not None or kwargs.get("decompress_request"):
             raise ValueError("Http1Server serves plain HTTP/1.1: terminate TLS in front of it")
         super().initialize(request_callback, **kwargs)
-        self.limits = limits or ConnectionLimits()
+        self.limits = limits
         self.refused = refused or (lambda reason: None)
         self.open_count = 0  # every accepted connection until its socket closes, WebSockets included
         self.connections: set[Http1Connection] = set()  # the ones still speaking HTTP
@@ -118,7 +119,6 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         super().__init__(on_lost=self._lost_transport)
         self._reader = RequestReader(limits.max_head, limits.max_body)
         self._over_capacity = over_capacity
-        self._reading_paused = False
         self._eof = False  # the client half-closed: nothing more arrives
         self._close_callback: Any = None
         self._counted = True  # in the server's open count until the socket closes
@@ -127,7 +127,7 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         self._request: Request | None = None
         self._framing: ResponseFraming | None = None
         self._detached = False
-        # one timer for the head, body and idle deadlines (see _arm)
+        # one timer for the head, body and idle deadlines (see _enter and _on_timer)
         self._phase = "head"
         self._deadline = self._loop.time() + limits.head_timeout
         self._timer: asyncio.TimerHandle | None = None
@@ -153,9 +153,8 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         reader = self._reader
         reader.receive_data(data)
         self._serve()
-        if reader.buffered > BUFFERED_LIMIT and not self._reading_paused and not self._closed:
-            self._reading_paused = True
-            self.transport.pause_reading()  # type: ignore[union-attr]
+        if reader.buffered > BUFFERED_LIMIT:
+            self.pause_reading()
 
     def eof_received(self) -> bool:
         """The client sent all it will. An answer in progress is told, as when the connection closes
@@ -205,9 +204,8 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
                 return
             if reader.take_continue():
                 self._write_raw(CONTINUE)
-            if self._reading_paused and reader.buffered <= BUFFERED_LIMIT:
-                self._reading_paused = False
-                self.transport.resume_reading()  # type: ignore[union-attr]
+            if reader.buffered <= BUFFERED_LIMIT:
+                self.resume_reading()
             if reader.reading_body:
                 self._enter("body", self._limits.body_timeout)
             elif reader.reading_head or reader.buffered:
@@ -215,10 +213,8 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
             return
         try:
             self._dispatch(request)
-        except httputil.HTTPInputError as exc:  # what Tornado's request refuses (a Host that is not one)
-            self._refuse(Refusal(400, "Bad Request", str(exc)), "malformed_request")
-        except Exception:  # noqa: BLE001 - as Tornado: logged, and the connection ends
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
 
     def _dispatch(self, request: Request) -> None:
         self._answering = True
@@ -248,13 +244,16 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         try:
             await waiting
             then()
-        except httputil.HTTPInputError as exc:
-            self._refuse(Refusal(400, "Bad Request", str(exc)), "malformed_request")
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
 
-    def _failed(self) -> None:
-        app_log.error("Uncaught exception serving an HTTP request", exc_info=True)
+    def _failed(self, exc: Exception) -> None:
+        """A delegate raised: what Tornado's request refuses (a Host that is not one) is a 400; anything
+        else is logged, as Tornado does, and the connection ends."""
+        if isinstance(exc, httputil.HTTPInputError):
+            self._refuse(Refusal(400, "Bad Request", str(exc)), "malformed_request")
+            return
+        app_log.error("Uncaught exception serving an HTTP request", exc_info=exc)
         self.close_transport()
 
     def _refuse(self, refusal: Refusal, reason: str) -> None:
@@ -309,7 +308,7 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         request = self._request
         assert request is not None
         # after an upgrade request llhttp reads no more HTTP: an answer other than 101 ends the connection
-        keep_alive = request.keep_alive and self._limits.keep_alive and (not request.upgrade or start_line.code == 101)
+        keep_alive = request.keep_alive and (not request.upgrade or start_line.code == 101)
         self._framing = framing = ResponseFraming(request, keep_alive)
         return self._write_raw(framing.head(start_line.code, start_line.reason, headers, chunk or b""))
 
@@ -373,11 +372,9 @@ class Http1Connection(TransportEnd, httputil.HTTPConnection):
         self._counted = False  # the WebSocket's end counts it, and holds nothing of this object
         early = self._reader.after_upgrade()
         self._reader = _NO_READER  # the handler keeps this object for the WebSocket's life: not its parser
+        self.resume_reading()  # the WebSocket's flow control starts from reading
         self.transport.set_protocol(websocket)
         websocket.adopt(self.transport, early, self.server.connection_gone)
-        if self._reading_paused:
-            self._reading_paused = False
-            self.transport.resume_reading()
 
     # --- the connection as the server sees it ---------------------------------------------------
 

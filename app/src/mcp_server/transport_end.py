@@ -32,6 +32,7 @@ class TransportEnd(asyncio.Protocol):
         self._written = self._loop.create_future()  # done while writes are not held back
         self._written.set_result(None)
         self._on_lost = on_lost
+        self._reading_paused = False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
@@ -63,13 +64,29 @@ class TransportEnd(asyncio.Protocol):
         transport.write(data)
         if not self._written.done() and transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
             log.warning("connection aborted: over %d bytes of answers unread by the client", WRITE_BUFFER_LIMIT)
-            self._closed = True
-            transport.abort()
+            self.abort_transport()
             raise StreamClosedError()
         return self._written
 
+    def pause_reading(self) -> None:
+        """Stops reading from the client (flow control); a no-op when already paused or closed."""
+        if not self._reading_paused and not self._closed and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._reading_paused and not self._closed and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
     def closed(self) -> bool:
         return self._closed
+
+    def abort_transport(self) -> None:
+        """Drops the connection at once, whatever is buffered."""
+        if not self._closed and self.transport is not None:
+            self._closed = True
+            self.transport.abort()
 
     def close_transport(self) -> None:
         if not self._closed:

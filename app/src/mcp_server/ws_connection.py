@@ -48,7 +48,6 @@ class WebSocketConnection(TransportEnd):
         self._ping_timeout = min(ping_timeout or self._ping_interval, self._ping_interval)
         self._closing = False  # our close frame is sent (or being sent): no more frames from us
         self._discarding = False  # lingering after a failure
-        self._reading_paused = False
         self._ping_timer: asyncio.TimerHandle | None = None
         self._pinged_at: float | None = None  # our last ping not answered yet
         self._close_timer: asyncio.TimerHandle | None = None
@@ -79,7 +78,7 @@ class WebSocketConnection(TransportEnd):
             return
         self._closing = True
         self._write(close_frame(code, reason))
-        self._close_timer = self._loop.call_later(CLOSE_WAIT_SECONDS, self._abort)
+        self._close_timer = self._loop.call_later(CLOSE_WAIT_SECONDS, self.abort_transport)
 
     def is_closing(self) -> bool:
         return self._closing or self._closed
@@ -92,14 +91,10 @@ class WebSocketConnection(TransportEnd):
         self._reader.receive_data(data)
         self._read_frames()
 
-    def eof_received(self) -> bool | None:
-        return None  # the client will send nothing more: the transport closes
-
     def resume_writing(self) -> None:
         super().resume_writing()
         if self._reading_paused and not self._discarding:
-            self._reading_paused = False
-            self.transport.resume_reading()  # type: ignore[union-attr]
+            self.resume_reading()
             self._read_frames()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -117,7 +112,7 @@ class WebSocketConnection(TransportEnd):
         reader, endpoint = self._reader, self._endpoint
         while not self._closed and not self._discarding:
             if not self.writable():  # the client is not reading its answers: no more frames until it does
-                self._pause_reading()
+                self.pause_reading()
                 return
             try:
                 event = reader.next_event()
@@ -141,11 +136,6 @@ class WebSocketConnection(TransportEnd):
                 endpoint.on_binary(payload)
         # what is left is at most one frame still arriving, which the size limit bounds
 
-    def _pause_reading(self) -> None:
-        if not self._reading_paused and not self._closed:
-            self._reading_paused = True
-            self.transport.pause_reading()  # type: ignore[union-attr]
-
     def _client_closed(self, payload: bytes) -> None:
         self.close_code, self.close_reason = close_code_and_reason(payload)
         if not self._closing:
@@ -159,9 +149,7 @@ class WebSocketConnection(TransportEnd):
             self._closing = True
             self._write(close_frame(code, reason))
         self._discarding = True
-        if self._reading_paused:
-            self._reading_paused = False
-            self.transport.resume_reading()  # type: ignore[union-attr]
+        self.resume_reading()
         if self._close_timer is not None:
             self._close_timer.cancel()
         self._close_timer = self._loop.call_later(LINGER_SECONDS, self.close_transport)
@@ -185,8 +173,3 @@ class WebSocketConnection(TransportEnd):
             self.write_out(data)
         except StreamClosedError:
             pass  # gone (or aborted for not reading): connection_lost tells the endpoint
-
-    def _abort(self) -> None:
-        if not self._closed and self.transport is not None:
-            self._closed = True
-            self.transport.abort()
